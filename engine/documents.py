@@ -1,0 +1,231 @@
+"""Reading YAML and JSON documents safely, remembering where each value was.
+
+A `Document` is the parsed data plus a map from each value's path (a tuple of
+keys and indexes) to its 1-based line, so errors can point at
+``profile.yaml:7`` rather than only at ``experience.product_years``.
+
+Untrusted input is bounded: a size cap before parsing, a node budget while
+building (a YAML alias bomb expands past it within milliseconds), no custom
+tags, no duplicate keys, no NaN or infinity, UTF-8 only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+try:  # libyaml's composer is several times faster; fall back to pure Python.
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+Path = tuple
+
+DEFAULT_MAX_BYTES = 1 << 20  # 1 MiB: a profile is a few hundred bytes
+DEFAULT_MAX_NODES = 100_000
+
+_STR = "tag:yaml.org,2002:str"
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_constructor = yaml.constructor.SafeConstructor()
+
+
+class DocumentError(Exception):
+    """A document could not be read or parsed. ``kind`` says which way."""
+
+    def __init__(self, kind: str, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class Document:
+    data: Any
+    file: str
+    lines: dict[Path, int] = field(default_factory=dict)
+    #: paths of plain scalars written in exponent form (1e-7, 2.5E+3)
+    exponents: set[Path] = field(default_factory=set)
+
+    def line_of(self, path: Path | list) -> int:
+        """The line of ``path``, or of its nearest ancestor that has one (else 1)."""
+        path = tuple(path)
+        while path:
+            line = self.lines.get(path)
+            if line is not None:
+                return line
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+
+def read_text(file: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Read a UTF-8 text file of at most ``max_bytes``, refusing binaries."""
+    try:
+        with open(file, "rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise DocumentError("missing", "file not found") from None
+    except IsADirectoryError:
+        raise DocumentError("missing", "is a directory, not a file") from None
+    except PermissionError:
+        raise DocumentError("missing", "permission denied") from None
+    except OSError as exc:
+        raise DocumentError("missing", exc.strerror or str(exc)) from None
+    return decode(raw, max_bytes)
+
+
+def decode(raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    if len(raw) > max_bytes:
+        raise DocumentError(
+            "too-large", f"larger than the {max_bytes:,}-byte limit; a profile is a few KB at most"
+        )
+    if b"\x00" in raw:
+        raise DocumentError("binary", "binary data (NUL bytes), not a text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DocumentError(
+            "encoding", f"not valid UTF-8 (byte {exc.start} on line {line}); save it as UTF-8", line
+        ) from None
+    return text
+
+
+def parse_yaml(text: str, file: str = "<string>", max_nodes: int = DEFAULT_MAX_NODES) -> Document:
+    """Parse one YAML document into plain data and a line map."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise DocumentError("syntax", f"YAML syntax error: {problem}", line, column) from None
+    except yaml.YAMLError as exc:  # e.g. several documents in one stream
+        raise DocumentError("syntax", f"YAML error: {exc}") from None
+    doc = Document(data=None, file=file)
+    if node is None:
+        return doc
+    budget = [max_nodes]
+    doc.data = _build(node, (), doc, budget)
+    return doc
+
+
+_EXPONENT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
+def _build(node: yaml.Node, path: Path, doc: Document, budget: list) -> Any:
+    lines = doc.lines
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise DocumentError(
+            "too-large",
+            "document expands to too many values (a YAML alias bomb?); aliases are not needed here",
+            node.start_mark.line + 1,
+        )
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise DocumentError(
+                    "syntax", "YAML merge keys (<<) are not supported", key_node.start_mark.line + 1
+                )
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise DocumentError(
+                    "syntax", "mapping keys must be plain strings", key_node.start_mark.line + 1
+                )
+            key = key_node.value if key_node.tag == _STR else _scalar(key_node)
+            if not isinstance(key, str):
+                key = str(key) if key is not None else "null"
+            if key in out:
+                raise DocumentError(
+                    "duplicate-key",
+                    f"duplicate key '{key}' (first at line {lines.get((*path, key), '?')})",
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+            child = (*path, key)
+            lines[child] = key_node.start_mark.line + 1
+            out[key] = _build(value_node, child, doc, budget)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*path, i), doc, budget) for i, item in enumerate(node.value)]
+    if node.style is None and _EXPONENT.match(node.value):
+        doc.exponents.add(path)
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    tag = node.tag
+    if tag not in _SCALAR_TAGS:
+        raise DocumentError(
+            "syntax", f"unsupported YAML tag {tag!r}; use plain values", node.start_mark.line + 1
+        )
+    if tag == _STR or tag == "tag:yaml.org,2002:timestamp":
+        return node.value
+    value = _constructor.construct_object(node)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DocumentError(
+            "syntax", f"{node.value!r} is not a finite number", node.start_mark.line + 1
+        )
+    return value
+
+
+def parse_json(text: str, file: str = "<string>", *, with_lines: bool = True) -> Document:
+    """Parse JSON strictly (no NaN, no duplicate keys); lines are best effort."""
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise DocumentError(
+            "syntax", f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno
+        ) from None
+    except DocumentError:
+        raise
+    except RecursionError:
+        raise DocumentError("too-large", "JSON nested too deeply") from None
+    doc = Document(data=data, file=file)
+    if with_lines and "\n" in text.strip():
+        with contextlib.suppress(DocumentError):  # JSON is (almost always) YAML
+            doc.lines = parse_yaml(text, file).lines
+    return doc
+
+
+def _no_duplicates(pairs: list) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise DocumentError("duplicate-key", f"duplicate key '{key}'")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise DocumentError("syntax", f"{name} is not a finite number")
+
+
+def iter_paths(data: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every (path, value) pair in a parsed document, depth first."""
+    yield path, data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from iter_paths(value, (*path, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from iter_paths(value, (*path, i))

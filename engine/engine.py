@@ -1,0 +1,137 @@
+"""`Engine`: load, validate and compile once; recommend many times.
+
+    engine = Engine.load()                 # shipped knowledge and rules
+    rec = engine.recommend({"experience": {"total_years": 6, "product_years": 4}})
+    rec.level, rec.next_level, rec.steps
+    print(rec.to_json())                   # output v1
+
+Loading checks the knowledge and rules (the same checks as ``pmpath
+validate``) and raises `KnowledgeError` listing every problem. A profile that
+is not a valid v1 profile raises `ProfileError` with the field path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from .compiler import Compiled, compile_ruleset
+from .errors import KnowledgeError, Problem
+from .facts import derive, section_facts
+from .knowledgebase import Knowledge, load_knowledge
+from .profile import Profile, check_profile
+from .recommendation import Recommendation
+from .reference import ReferenceEvaluator
+from .ruleset import RuleSet, load_rules
+from .sources import DataFile, content_hash, locate
+
+
+@dataclass
+class Model:
+    """Everything loaded and checked: knowledge, rules, their version, compiled form."""
+
+    knowledge: Knowledge
+    ruleset: RuleSet
+    knowledge_version: str
+    compiled: Compiled
+    files: list[tuple[str, DataFile]]
+
+    def __post_init__(self) -> None:
+        self.rule_order = {r.id: i for i, r in enumerate(self.ruleset.rules)}
+        self.breadth_min_years = self.knowledge.threshold("breadth_min_years")
+
+
+def load_model(
+    knowledge: str | os.PathLike | None = None, rules: str | os.PathLike | None = None
+) -> tuple[Model | None, list[Problem]]:
+    """Load and check knowledge and rules; (model, []) or (None, every problem)."""
+    k_root = locate(knowledge, "pmpath.knowledge")
+    r_root = locate(rules, "pmpath.rules")
+    kn, k_problems, k_files = load_knowledge(k_root)
+    rs, r_problems, r_files = load_rules(r_root, kn)
+    problems = sorted(set(k_problems + r_problems))
+    if problems or kn is None or rs is None:
+        return None, problems
+    version = content_hash([("knowledge", k_files), ("rules", r_files)])
+    files = [("knowledge", f) for f in k_files] + [("rules", f) for f in r_files]
+    return Model(kn, rs, version, compile_ruleset(rs), files), []
+
+
+class Engine:
+    """Prepared once (`Engine.load`), evaluated many times (`recommend`)."""
+
+    def __init__(self, model: Model, backend: str = "lean"):
+        from .rete import DurableSession  # the only module that imports durable_rules
+
+        self.model = model
+        self.backend = backend
+        self._session = DurableSession(
+            model.compiled, f"pmpath-{model.knowledge_version[:12]}", backend
+        )
+        self._reference: ReferenceEvaluator | None = None
+
+    @classmethod
+    def load(
+        cls,
+        knowledge: str | os.PathLike | None = None,
+        rules: str | os.PathLike | None = None,
+        *,
+        backend: str = "lean",
+    ) -> Engine:
+        """Load knowledge and rules (the shipped ones by default), check and compile them.
+
+        Raises `KnowledgeError` with every problem found.
+        """
+        model, problems = load_model(knowledge, rules)
+        if model is None:
+            raise KnowledgeError(problems)
+        return cls(model, backend)
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self.model.knowledge
+
+    @property
+    def knowledge_version(self) -> str:
+        return self.model.knowledge_version
+
+    @property
+    def reference(self) -> ReferenceEvaluator:
+        if self._reference is None:
+            self._reference = ReferenceEvaluator(self.model.ruleset)
+        return self._reference
+
+    def prepare(self, profile: Profile | Mapping) -> tuple[dict, dict]:
+        """Validate and normalise a profile; return it with its derived fields."""
+        normalised = check_profile(profile)
+        derived = derive(normalised, self.model.knowledge.tie_break, self.model.breadth_min_years)
+        return normalised, derived
+
+    def recommend(self, profile: Profile | Mapping) -> Recommendation:
+        """Where ``profile`` stands and what to do next, answered by durable_rules."""
+        normalised, derived = self.prepare(profile)
+        fired = self._session.run(section_facts(normalised, derived))
+        return Recommendation(self.model, normalised, derived, tuple(fired))
+
+    def recommend_reference(self, profile: Profile | Mapping) -> Recommendation:
+        """The same answer computed by the plain-Python reference evaluator (no durable)."""
+        normalised, derived = self.prepare(profile)
+        facts = {f["t"]: f for f in section_facts(normalised, derived)}
+        fired = self.reference.run(facts)
+        return Recommendation(self.model, normalised, derived, tuple(fired))
+
+    def recommend_many(
+        self, profiles: Iterable[Profile | Mapping], workers: int = 1
+    ) -> Iterator[Recommendation]:
+        """Recommendations in input order; ``workers`` > 1 uses worker processes."""
+        if workers <= 1:
+            for profile in profiles:
+                yield self.recommend(profile)
+            return
+        from .parallel import recommend_in_processes
+
+        yield from recommend_in_processes(self, profiles, workers)
+
+    def close(self) -> None:
+        self._session.close()

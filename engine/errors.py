@@ -1,0 +1,137 @@
+"""One error base class with stable codes, and `Problem`, an error as data.
+
+Codes are part of the contract: tools match on them. Families:
+
+- ``P0xx`` a profile (input) is unreadable or invalid;
+- ``K0xx`` a knowledge file is wrong (schema, duplicates, references, coverage);
+- ``R0xx`` a rules file is wrong; ``R1xx`` a rule is a durable_rules hazard;
+- ``E0xx`` the inference engine itself failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong, located: ``file:line: code: message``."""
+
+    file: str
+    line: int
+    code: str
+    message: str
+    path: str = field(default="", compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.code}: {self.message}"
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "file": self.file,
+            "line": self.line,
+            "path": self.path,
+            "message": self.message,
+        }
+
+
+class PmpathError(Exception):
+    """Base of every error pmpath raises on purpose. ``code`` is stable."""
+
+    code = "E000"
+    exit_code = 1
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "path": "", "message": self.message}
+
+
+class ProfileError(PmpathError):
+    """A profile cannot be read or is not a valid v1 profile.
+
+    ``path`` is the dotted field path (``experience.product_years``), empty when
+    the problem is the whole document; ``file`` and ``line`` locate it when the
+    profile came from a file.
+    """
+
+    code = "P000"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        path: str = "",
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str = "",
+    ):
+        super().__init__(message, code=code)
+        self.path = path
+        self.file = file
+        self.line = line
+        self.column = column
+        self.hint = hint
+
+    def located(self, file: str | None = None, line: int | None = None) -> ProfileError:
+        """A copy of this error with a file (and line) attached."""
+        return ProfileError(
+            self.message,
+            code=self.code,
+            path=self.path,
+            file=file if file is not None else self.file,
+            line=line if line is not None else self.line,
+            column=self.column,
+            hint=self.hint,
+        )
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file
+            if self.line:
+                where += f":{self.line}"
+                if self.column:
+                    where += f":{self.column}"
+            where += ": "
+        field_part = f"{self.path}: " if self.path else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}{self.code}: {field_part}{self.message}{hint}"
+
+    def to_dict(self) -> dict:
+        out = {"code": self.code, "path": self.path, "message": self.message}
+        if self.hint:
+            out["message"] = f"{self.message} ({self.hint})"
+        if self.line:
+            out["line"] = self.line
+        return out
+
+
+class KnowledgeError(PmpathError):
+    """Knowledge or rules failed validation; ``problems`` lists every finding."""
+
+    code = "K000"
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        first = self.problems[0] if self.problems else None
+        summary = str(first) if first else "knowledge is invalid"
+        if len(self.problems) > 1:
+            summary += f" (and {len(self.problems) - 1} more)"
+        super().__init__(summary, code=first.code if first else "K000")
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+class EngineError(PmpathError):
+    """The inference engine failed: a bug or a broken ruleset, never bad input."""
+
+    code = "E001"

@@ -1,0 +1,73 @@
+"""Profile facts: one flat fact per profile section, plus the `derived` fact.
+
+Rules read these. Each section of a (normalised) profile becomes a fact of
+that type (``{"t": "scope", "pm_reports": 2, ...}``). The `derived` fact holds
+the few aggregates a Rete pattern cannot compute by comparing constants: totals,
+the dominant kind of work and how many kinds have been practised. Their
+parameters (tie-break order, the breadth threshold) come from knowledge.
+"""
+
+from __future__ import annotations
+
+from . import schemas
+
+SECTIONS = (
+    "experience",
+    "education",
+    "employment",
+    "work",
+    "scope",
+    "strengths",
+    "track_record",
+    "goals",
+)
+
+WORK_KINDS = ("feature", "growth", "scaling", "pmf_expansion")
+
+DERIVED_FIELDS = {
+    "work_total_years": "Years across all four kinds of product work (work.*), added up.",
+    "dominant_work": (
+        "The kind of product work with the most years: feature, growth, scaling or "
+        "pmf_expansion; ties go to the kind listed first in knowledge/specializations.yaml "
+        "`tie_break`; 'none' when no product work is recorded."
+    ),
+    "dominant_work_years": "Years spent in the dominant kind of work (0 with none).",
+    "kinds_practised": (
+        "How many kinds of product work have at least `breadth_min_years` years "
+        "(knowledge/thresholds.yaml)."
+    ),
+}
+
+
+def _section_fields() -> dict[str, tuple[str, ...]]:
+    props = schemas.load("profile")["properties"]
+    out = {name: tuple(props[name]["properties"]) for name in SECTIONS}
+    out["derived"] = tuple(DERIVED_FIELDS)
+    return out
+
+
+SECTION_FIELDS = _section_fields()
+
+
+def derive(profile: dict, tie_break: tuple[str, ...], breadth_min_years: float) -> dict:
+    """The `derived` fact's fields for a normalised profile."""
+    work = profile["work"]
+    total = round(sum(work[k] for k in WORK_KINDS), 4)
+    dominant, dominant_years = "none", 0
+    for kind in tie_break:  # strict > keeps the earliest kind on a tie
+        if work[kind] > dominant_years:
+            dominant, dominant_years = kind, work[kind]
+    practised = sum(1 for k in WORK_KINDS if work[k] >= breadth_min_years and work[k] > 0)
+    return {
+        "work_total_years": total,
+        "dominant_work": dominant,
+        "dominant_work_years": dominant_years,
+        "kinds_practised": practised,
+    }
+
+
+def section_facts(profile: dict, derived: dict) -> list[dict]:
+    """The facts asserted for one profile, sections first, then `derived`."""
+    facts = [{"t": name, **profile[name]} for name in SECTIONS]
+    facts.append({"t": "derived", **derived})
+    return facts

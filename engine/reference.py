@@ -1,0 +1,141 @@
+"""The reference evaluator: a plain-Python reading of the same compiled rules.
+
+No durable_rules here. It evaluates the strata in order and each stratum to a
+fixpoint, which is exactly the meaning the durable_rules driver implements.
+It is the oracle of the differential tests, it explains why a requirement is
+not met (which conditions failed, on which values), and it is the speed
+limit the benchmarks compare durable_rules against.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from .ruleset import FactPattern, FieldTest, Group, Rule, RuleSet, SectionPattern
+
+_MISSING = object()
+_CMP = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
+def test_holds(test: FieldTest, fact: dict) -> bool:
+    """One field test; like durable_rules, a test on an absent field is false."""
+    value = fact.get(test.field, _MISSING)
+    if value is _MISSING or value is None:
+        return False
+    if test.op == "in":
+        return value in test.value
+    return _CMP[test.op](value, test.value)
+
+
+def group_holds(group: Group, fact: dict) -> bool:
+    check = any if group.mode == "any" else all
+    return check(
+        group_holds(item, fact) if isinstance(item, Group) else test_holds(item, fact)
+        for item in group.items
+    )
+
+
+def pattern_holds(pattern, facts: dict[str, dict], derived: set) -> bool:
+    if isinstance(pattern, FactPattern):
+        return (pattern.pred in derived) != pattern.negated
+    if pattern.section == "*":
+        return any(group_holds(pattern.tests, f) for f in facts.values())
+    return group_holds(pattern.tests, facts[pattern.section])
+
+
+class ReferenceEvaluator:
+    def __init__(self, ruleset: RuleSet):
+        self.ruleset = ruleset
+        strata: dict[int, list[Rule]] = defaultdict(list)
+        for rule in ruleset.rules:
+            strata[rule.stratum].append(rule)
+        self.strata = [strata[s] for s in sorted(strata)]
+
+    def run(self, facts: dict[str, dict]) -> list[str]:
+        """Ids of the rules that fire on ``facts`` (section name -> fact), in rule order."""
+        derived: set = set()
+        fired: list[str] = []
+        for rules in self.strata:
+            pending = list(rules)
+            changed = True
+            while changed:
+                changed = False
+                waiting = []
+                for rule in pending:
+                    if all(pattern_holds(p, facts, derived) for p in rule.when):
+                        fired.append(rule.id)
+                        derived.add(rule.concludes)
+                        changed = True
+                    else:
+                        waiting.append(rule)
+                pending = waiting
+        return fired
+
+
+@dataclass(frozen=True)
+class ConditionResult:
+    """One condition of a rule, whether it held, and the values it looked at."""
+
+    condition: str
+    holds: bool
+    values: dict[str, Any]
+
+    def to_dict(self) -> dict:
+        return {"condition": self.condition, "holds": self.holds, "values": self.values}
+
+
+def explain_rule(rule: Rule, facts: dict[str, dict], derived: set) -> list[ConditionResult]:
+    """Each condition of ``rule`` with its outcome: why it fired, or why not."""
+    out = []
+    for p in rule.when:
+        if isinstance(p, FactPattern):
+            text = f"{'not ' if p.negated else ''}{p.kind} {p.id}"
+            out.append(ConditionResult(text, pattern_holds(p, facts, derived), {}))
+            continue
+        fact = facts.get(p.section, {})
+        values = {f"{p.section}.{t.field}": fact.get(t.field) for t in p.tests.tests()}
+        out.append(ConditionResult(describe_pattern(p), pattern_holds(p, facts, derived), values))
+    return out
+
+
+def describe_pattern(p: SectionPattern) -> str:
+    return describe_group(p.tests, p.section) or f"{p.section} is present"
+
+
+def describe_group(group: Group, section: str) -> str:
+    parts = []
+    for item in group.items:
+        if isinstance(item, Group):
+            inner = describe_group(item, section)
+            parts.append(f"({inner})" if len(item.items) > 1 else inner)
+        else:
+            parts.append(describe_test(item, section))
+    return (" or " if group.mode == "any" else " and ").join(parts)
+
+
+_WORDS = {"eq": "is", "ne": "is not", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "in"}
+
+
+def describe_test(t: FieldTest, section: str) -> str:
+    value = t.value
+    if t.op == "in":
+        shown = "[" + ", ".join(map(str, value)) + "]"
+    elif isinstance(value, bool):
+        shown = "true" if value else "false"
+    elif isinstance(value, float) and value.is_integer():
+        shown = str(int(value))
+    else:
+        shown = str(value)
+    if t.threshold:
+        shown += f" ({t.threshold})"
+    return f"{section}.{t.field} {_WORDS[t.op]} {shown}"

@@ -1,0 +1,581 @@
+"""Rules as data: the YAML rule language, its checks, and the generated ladder.
+
+A rule concludes one fact (``{met: senior_pm.strategy}``) when all of its
+conditions hold. A condition is either a pattern over a profile fact (a
+section such as ``scope`` or the ``derived`` fact) with field tests, or a
+derived fact by id (``signal: leads_people``), possibly negated
+(``not: {signal: early_career}``).
+
+`load_rules(root, knowledge)` parses every file under ``rules/``, generates the
+ladder rules (base, reach, level and gap) from the levels in knowledge,
+injects "and the step is not done" into step rules, stratifies negation, and
+reports every problem, including the durable_rules hazards (R1xx).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from .errors import Problem
+from .facts import SECTION_FIELDS
+from .knowledgebase import Knowledge
+from .sources import DataFile, read_dir, schema_problems
+
+FACT_KINDS = (
+    "signal",
+    "met",
+    "reached",
+    "level",
+    "gap",
+    "specialization",
+    "shape",
+    "path",
+    "done",
+)
+#: how traces are ordered: the layers of the chain, profile facts first
+KIND_ORDER = {
+    k: i
+    for i, k in enumerate(
+        (
+            "signal",
+            "done",
+            "met",
+            "reached",
+            "level",
+            "gap",
+            "specialization",
+            "shape",
+            "path",
+            "step",
+        )
+    )
+}
+GENERATED_KINDS = ("reached", "level", "gap")
+MAX_RULES_PER_FACT = 64  # durable_rules' alpha-node stack (error 303 above it)
+
+Pred = tuple[str, str]  # (kind, id) of a derived fact
+
+
+@dataclass(frozen=True)
+class FieldTest:
+    field: str
+    op: str  # eq ne gt gte lt lte in
+    value: Any
+    threshold: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Group:
+    mode: str  # "all" or "any"
+    items: tuple  # FieldTest | Group
+
+    def tests(self) -> list[FieldTest]:
+        out: list[FieldTest] = []
+        for item in self.items:
+            out.extend(item.tests() if isinstance(item, Group) else [item])
+        return out
+
+
+@dataclass(frozen=True)
+class SectionPattern:
+    section: str  # a profile section, "derived", or "*" (any fact: a hazard)
+    tests: Group
+    line: int
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class FactPattern:
+    kind: str
+    id: str
+    negated: bool
+    line: int
+    injected: bool = False  # added by the compiler ("and the step is not done")
+
+    @property
+    def pred(self) -> Pred:
+        return (self.kind, self.id)
+
+
+@dataclass
+class Rule:
+    id: str
+    concludes: Pred
+    when: tuple
+    because: str
+    source: str
+    file: str
+    line: int
+    priority: int | None = None
+    cases: tuple = ()
+    case_lines: tuple = ()
+    generated: bool = False
+    index: int = 0
+    stratum: int = 0
+
+    @property
+    def negations(self) -> bool:
+        return any(p.negated for p in self.when)
+
+    @property
+    def fact_patterns(self) -> list[FactPattern]:
+        return [p for p in self.when if isinstance(p, FactPattern)]
+
+    @property
+    def section_patterns(self) -> list[SectionPattern]:
+        return [p for p in self.when if isinstance(p, SectionPattern)]
+
+    @property
+    def gap(self) -> str | None:
+        """The requirement id of the first gap this rule answers, if any."""
+        for p in self.when:
+            if isinstance(p, FactPattern) and p.kind == "gap" and not p.negated:
+                return p.id
+        return None
+
+
+@dataclass
+class RuleSet:
+    rules: list[Rule]
+    files: list[DataFile]
+    by_id: dict[str, Rule] = field(init=False)
+    concluders: dict[Pred, list[Rule]] = field(init=False)
+    consumed: set[Pred] = field(init=False)
+    phases: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rules.sort(key=lambda r: (KIND_ORDER[r.concludes[0]], r.index))
+        self.by_id = {r.id: r for r in self.rules}
+        self.concluders = defaultdict(list)
+        for r in self.rules:
+            self.concluders[r.concludes].append(r)
+        self.consumed = {p.pred for r in self.rules for p in r.fact_patterns}
+        self.phases = tuple(sorted({r.stratum for r in self.rules if r.negations}))
+
+    def order(self, rule_id: str) -> int:
+        return self.rules.index(self.by_id[rule_id])
+
+
+def load_rules(
+    root: Traversable, knowledge: Knowledge | None
+) -> tuple[RuleSet | None, list[Problem], list[DataFile]]:
+    """Parse and check every rules file; None with problems when anything is wrong."""
+    files, problems = read_dir(root, "rules")
+    for f in files:
+        problems.extend(schema_problems(f, "rules", "R001"))
+    if not files:
+        problems.append(Problem(str(root), 1, "R008", "no rules files found"))
+    if problems or knowledge is None:
+        return None, problems, files
+    builder = _Builder(knowledge, files)
+    rules = builder.build()
+    if builder.problems:
+        return None, builder.problems, files
+    return RuleSet(rules, files), [], files
+
+
+class _Builder:
+    def __init__(self, knowledge: Knowledge, files: list[DataFile]):
+        self.k = knowledge
+        self.files = files
+        self.problems: list[Problem] = []
+        self._file: DataFile | None = None
+
+    # -- helpers -----------------------------------------------------------
+    def add(self, line: int, code: str, message: str, file: str | None = None) -> None:
+        self.problems.append(Problem(file or self._file.display, line, code, message))
+
+    def line(self, path: tuple) -> int:
+        return self._file.doc.line_of(path)
+
+    # -- parsing -----------------------------------------------------------
+    def build(self) -> list[Rule]:
+        rules: list[Rule] = []
+        ladder = None
+        for f in self.files:
+            self._file = f
+            data = f.doc.data
+            for i, raw in enumerate(data.get("rules", [])):
+                rules.append(self.parse_rule(raw, ("rules", i), len(rules)))
+            if "ladder" in data:
+                if ladder is not None:
+                    self.add(self.line(("ladder",)), "R003", "ladder templates defined twice")
+                ladder = (f, data["ladder"])
+            self.check_exponents(f)
+        if ladder is None:
+            self.add(1, "R008", "no `ladder:` templates in any rules file", self.files[0].display)
+            return rules
+        rules.extend(self.ladder_rules(*ladder, start=len(rules)))
+        self.check(rules)
+        return rules
+
+    def check_exponents(self, f: DataFile) -> None:
+        for path in sorted(f.doc.exponents, key=lambda p: f.doc.line_of(p)):
+            if path and path[0] == "rules" and "cases" in path:
+                continue  # case profiles are validated as profiles
+            value = f.doc.data
+            for key in path:
+                value = value[key]
+            self.add(
+                f.doc.line_of(path),
+                "R105",
+                f"number {value!r} is in exponent form, which durable_rules' parser rejects; "
+                "write it out in full (e.g. 0.0001)",
+            )
+
+    def parse_rule(self, raw: dict, path: tuple, index: int) -> Rule:
+        ((kind, ident),) = raw["concludes"].items()
+        when = []
+        for j, cond in enumerate(raw["when"]):
+            when.append(self.parse_pattern(cond, (*path, "when", j)))
+        cases = tuple(raw.get("cases", ()))
+        case_lines = tuple(self.line((*path, "cases", c)) for c in range(len(cases)))
+        return Rule(
+            id=raw["id"],
+            concludes=(kind, ident),
+            when=tuple(when),
+            because=raw["because"],
+            source=raw["source"],
+            file=self._file.display,
+            line=self.line((*path, "id")),
+            priority=raw.get("priority"),
+            cases=cases,
+            case_lines=case_lines,
+            index=index,
+        )
+
+    def parse_pattern(self, cond: dict, path: tuple):
+        ((key, value),) = cond.items()
+        line = self.line(path)
+        if key == "not":
+            ((kind, ident),) = value.items()
+            return FactPattern(kind, ident, True, line)
+        if key in FACT_KINDS:
+            return FactPattern(key, value, False, line)
+        return SectionPattern(key, self.parse_tests(key, value, (*path, key)), line)
+
+    def parse_tests(self, section: str, mapping: dict, path: tuple, mode: str = "all") -> Group:
+        items = []
+        for key, spec in mapping.items():
+            if key in ("any", "all"):
+                groups = [
+                    self.parse_tests(section, m, (*path, key, i), "all") for i, m in enumerate(spec)
+                ]
+                items.append(Group(key, tuple(groups)))
+                continue
+            line = self.line((*path, key))
+            if isinstance(spec, dict):
+                ((op, operand),) = spec.items()
+            else:
+                op, operand = "eq", spec
+            threshold = None
+            if isinstance(operand, dict):
+                threshold = operand["threshold"]
+                if threshold not in self.k.thresholds:
+                    self.add(line, "R002", f"unknown threshold '{threshold}'")
+                    operand = 0
+                else:
+                    operand = self.k.threshold(threshold)
+            if op == "in":
+                operand = tuple(operand)
+            items.append(FieldTest(key, op, operand, threshold, line))
+        return Group(mode, tuple(items))
+
+    # -- the ladder ----------------------------------------------------------
+    def ladder_rules(self, f: DataFile, templates: dict, start: int) -> list[Rule]:
+        out: list[Rule] = []
+        levels = self.k.levels
+
+        def words(family: str, **fmt: str) -> tuple[str, str, int]:
+            t = templates[family]
+            return t["because"].format(**fmt), t["source"], f.doc.line_of(("ladder", family))
+
+        def make(rid, concludes, when, family, source=None, **fmt):
+            because, tsource, line = words(family, **fmt)
+            out.append(
+                Rule(
+                    id=rid,
+                    concludes=concludes,
+                    when=tuple(when),
+                    because=because,
+                    source=source or tsource,
+                    file=f.display,
+                    line=line,
+                    generated=True,
+                    index=start + len(out),
+                )
+            )
+
+        base = levels[0]
+        make(
+            f"ladder.base.{base.id}",
+            ("reached", base.id),
+            [SectionPattern("experience", Group("all", ()), 0)],
+            "base",
+            level_title=base.title,
+            level=base.id,
+        )
+        for below, level in itertools.pairwise(levels):
+            when = [FactPattern("reached", below.id, False, 0)]
+            when += [FactPattern("met", r.id, False, 0) for r in level.requirements]
+            make(
+                f"ladder.reach.{level.id}",
+                ("reached", level.id),
+                when,
+                "reach",
+                level=level.id,
+                level_title=level.title,
+                below_title=below.title,
+            )
+        for i, level in enumerate(levels):
+            when = [FactPattern("reached", level.id, False, 0)]
+            nxt = levels[i + 1] if i + 1 < len(levels) else None
+            if nxt is not None:
+                when.append(FactPattern("reached", nxt.id, True, 0))
+            make(
+                f"ladder.level.{level.id}",
+                ("level", level.id),
+                when,
+                "level",
+                level=level.id,
+                level_title=level.title,
+                next_title=nxt.title if nxt else "",
+            )
+        for below, level in itertools.pairwise(levels):
+            for req in level.requirements:
+                make(
+                    f"ladder.gap.{req.id}",
+                    ("gap", req.id),
+                    [
+                        FactPattern("reached", below.id, False, 0),
+                        FactPattern("met", req.id, True, 0),
+                    ],
+                    "gap",
+                    source=req.source,
+                    level=level.id,
+                    level_title=level.title,
+                    requirement=req.description,
+                )
+        return out
+
+    # -- checks ----------------------------------------------------------------
+    def check(self, rules: list[Rule]) -> None:
+        k = self.k
+        seen: dict[str, Rule] = {}
+        concluded: set[Pred] = {r.concludes for r in rules}
+        level_ids = set(k.level_by_id)
+        valid_ids = {
+            "met": set(k.requirements),
+            "gap": set(k.requirements),
+            "reached": level_ids,
+            "level": level_ids,
+            "specialization": set(k.specializations),
+            "shape": set(k.shapes),
+            "path": set(k.entry_paths),
+            "step": set(k.steps),
+            "done": set(k.steps),
+        }
+        done_steps = {i for (kind, i) in concluded if kind == "done"}
+        for r in rules:
+            if r.id in seen:
+                self.add(
+                    r.line,
+                    "R003",
+                    f"duplicate rule id '{r.id}' (first at {seen[r.id].file}:{seen[r.id].line})",
+                    r.file,
+                )
+            seen.setdefault(r.id, r)
+            if r.source not in k.sources:
+                self.add(r.line, "R002", f"rule '{r.id}' cites unknown source '{r.source}'", r.file)
+            kind, ident = r.concludes
+            if kind in GENERATED_KINDS and not r.generated:
+                self.add(
+                    r.line,
+                    "R004",
+                    f"'{kind}' facts come only from the ladder; rule '{r.id}' cannot conclude one",
+                    r.file,
+                )
+            if kind in valid_ids and ident not in valid_ids[kind]:
+                self.add(
+                    r.line, "R002", f"rule '{r.id}' concludes unknown {kind} '{ident}'", r.file
+                )
+            if r.priority is not None and r.priority < 0:
+                self.add(
+                    r.line,
+                    "R103",
+                    f"rule '{r.id}' has negative priority {r.priority}; durable_rules' "
+                    "priority is unsigned, so it would run last, not first",
+                    r.file,
+                )
+            if r.when and r.when[0].negated:
+                self.add(
+                    r.when[0].line or r.line,
+                    "R102",
+                    f"rule '{r.id}' starts with a negation, which durable_rules never fires; "
+                    "put a positive condition first",
+                    r.file,
+                )
+            for p in r.when:
+                if isinstance(p, FactPattern):
+                    if p.kind in valid_ids and p.id not in valid_ids[p.kind]:
+                        self.add(p.line, "R002", f"unknown {p.kind} '{p.id}'", r.file)
+                    elif p.kind in ("signal", "done") and p.pred not in concluded:
+                        self.add(p.line, "R002", f"no rule concludes {p.kind} '{p.id}'", r.file)
+                else:
+                    self.check_section(r, p)
+            if kind == "step" and ident in done_steps:
+                r.when = (*r.when, FactPattern("done", ident, True, 0, injected=True))
+        self.stratify(rules)
+        self.check_fanout(rules)
+        self.check_coverage(rules)
+
+    def check_section(self, r: Rule, p: SectionPattern) -> None:
+        if p.section == "*":
+            self.add(
+                p.line,
+                "R101",
+                f"rule '{r.id}' has a pattern with no positive type test ('*'); durable_rules "
+                "can match its own state fact with it and re-fire forever; name a fact type",
+                r.file,
+            )
+            return
+        fields = SECTION_FIELDS.get(p.section, ())
+        from . import schemas
+
+        props = (
+            schemas.load("profile")["properties"][p.section]["properties"]
+            if p.section != "derived"
+            else {}
+        )
+        for t in p.tests.tests():
+            if t.field not in fields:
+                self.add(
+                    t.line,
+                    "R007",
+                    f"rule '{r.id}' reads '{p.section}.{t.field}', a field the profile schema "
+                    "does not have (rules may only read profile and derived fields)",
+                    r.file,
+                )
+                continue
+            values = t.value if t.op == "in" else (t.value,)
+            for v in values:
+                if isinstance(v, float) and "e" in repr(v):
+                    self.add(
+                        t.line,
+                        "R105",
+                        f"value {v!r} would reach durable_rules in exponent form, which its "
+                        "parser rejects",
+                        r.file,
+                    )
+            self.check_type(r, p.section, t, props.get(t.field))
+
+    def check_type(self, r: Rule, section: str, t: FieldTest, schema: dict | None) -> None:
+        if schema is None:
+            return
+        values = t.value if t.op == "in" else (t.value,)
+        want = schema.get("type")
+        for v in values:
+            ok = True
+            if "enum" in schema:
+                ok = v in schema["enum"] and t.op in ("eq", "ne", "in")
+            elif want == "boolean":
+                ok = isinstance(v, bool) and t.op in ("eq", "ne")
+            elif want in ("number", "integer"):
+                ok = isinstance(v, int | float) and not isinstance(v, bool) and t.op != "in"
+            if not ok:
+                self.add(
+                    t.line,
+                    "R006",
+                    f"rule '{r.id}': test '{t.op} {v!r}' does not fit {section}.{t.field} "
+                    f"({_describe_schema(schema)}); durable_rules would coerce it silently",
+                    r.file,
+                )
+                return
+
+    def stratify(self, rules: list[Rule]) -> None:
+        """Give each rule the stratum its negations need (Datalog stratification)."""
+        strata: dict[Pred, int] = defaultdict(int)
+        limit = len(rules) + 1
+        changed = True
+        while changed:
+            changed = False
+            for r in rules:
+                s = 0
+                for p in r.fact_patterns:
+                    s = max(s, strata[p.pred] + (1 if p.negated else 0))
+                r.stratum = s
+                if s > strata[r.concludes]:
+                    strata[r.concludes] = s
+                    changed = True
+                    if s > limit:
+                        self.add(
+                            r.line,
+                            "R106",
+                            f"rule '{r.id}' depends on its own conclusion through a negation; "
+                            "rules with `not` must not feed back into what they negate",
+                            r.file,
+                        )
+                        return
+
+    def check_fanout(self, rules: list[Rule]) -> None:
+        """No fact may be matchable by more rules than durable_rules' stack holds."""
+        by_fact: dict[tuple, list[Rule]] = defaultdict(list)
+        for r in rules:
+            keys = set()
+            for p in r.when:
+                if isinstance(p, FactPattern):
+                    keys.add((p.kind, p.id))
+                else:
+                    keys.add((p.section,))
+            if r.negations:
+                keys.add(("phase", r.stratum))
+            for key in keys:
+                by_fact[key].append(r)
+        for key, matched in sorted(by_fact.items(), key=lambda kv: str(kv[0])):
+            if len(matched) > MAX_RULES_PER_FACT:
+                over = matched[MAX_RULES_PER_FACT]
+                what = f"'{key[0]}' facts" if len(key) == 1 else f"the {key[0]} fact '{key[1]}'"
+                self.add(
+                    over.line,
+                    "R104",
+                    f"{len(matched)} rules can match {what} at once; durable_rules fails above "
+                    f"{MAX_RULES_PER_FACT} (error 303); route some through a signal",
+                    over.file,
+                )
+
+    def check_coverage(self, rules: list[Rule]) -> None:
+        concluded = {r.concludes for r in rules}
+        k = self.k
+        for level in k.levels:
+            for req in level.requirements:
+                if ("met", req.id) not in concluded:
+                    display, line = k.line(
+                        "levels", ("levels", level.index, "requirements", req.index, "id")
+                    )
+                    self.add(
+                        line,
+                        "K004",
+                        f"level '{level.id}' is unreachable: no rule concludes met '{req.id}'",
+                        display,
+                    )
+        for step in k.steps.values():
+            if ("step", step.id) not in concluded:
+                display, line = k.line("steps", ("steps", step.index, "id"))
+                self.add(line, "K005", f"no rule produces catalogue step '{step.id}'", display)
+
+
+def _describe_schema(schema: dict) -> str:
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    return str(schema.get("type", "any"))
+
+
+def fact_json(kind: str, ident: str) -> str:
+    """The JSON template of a derived fact, with ``%s`` where the state id goes."""
+    return '{"sid":"%s","t":' + json.dumps(kind) + ',"key":' + json.dumps(ident) + "}"

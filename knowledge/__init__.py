@@ -1,0 +1,1 @@
+"""pmpath's career-path knowledge, shipped as YAML data (see README, "Knowledge")."""

@@ -1,0 +1,1 @@
+"""pmpath's inference rules, shipped as YAML data (see README, "Rules")."""
