@@ -2,7 +2,9 @@
 
 Each rule becomes one durable rule named by its id:
 
-- a section pattern becomes ``{"$and": [{"t": section}, <tests>]}``;
+- the section patterns of a rule become one pattern over the flat profile fact,
+  ``{"$and": [{"t": "profile"}, <tests on section__field>]}``, placed where the
+  first of them stands;
 - a derived fact becomes ``{"$and": [{"t": kind}, {"key": id}]}`` (not "id": durable_rules treats
   ``id`` as the identity of a fact), negated as
   ``"nK$not"``;
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .facts import fact_key
 from .ruleset import FactPattern, FieldTest, Group, Rule, RuleSet, SectionPattern, fact_json
 
 _OPS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
@@ -47,12 +50,19 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
 
 def compile_rule(rule: Rule) -> dict:
     patterns = []
+    sections = [p for p in rule.when if isinstance(p, SectionPattern)]
+    merged = False
     for i, pattern in enumerate(rule.when):
-        if i == 1 and rule.negations:
+        if isinstance(pattern, SectionPattern):
+            if merged:
+                continue
+            merged = True
+            compiled = compile_sections(sections, i)
+        else:
+            compiled = compile_pattern(pattern, i)
+        patterns.append(compiled)
+        if len(patterns) == 1 and rule.negations:
             patterns.append(guard(rule.stratum))
-        patterns.append(compile_pattern(pattern, i))
-    if len(rule.when) == 1 and rule.negations:
-        patterns.append(guard(rule.stratum))
     out: dict = {"all": patterns}
     if rule.priority is not None:
         out["pri"] = rule.priority
@@ -63,31 +73,36 @@ def guard(stratum: int) -> dict:
     return {"g": {"$and": [{"t": "phase"}, {"n": stratum}]}}
 
 
-def compile_pattern(pattern, index: int) -> dict:
-    if isinstance(pattern, FactPattern):
-        test = {"$and": [{"t": pattern.kind}, {"key": pattern.id}]}
-        return {f"n{index}$not": test} if pattern.negated else {f"p{index}": test}
-    assert isinstance(pattern, SectionPattern)
-    tests = compile_group(pattern.tests)
-    if pattern.section == "*":  # a hazard: rejected by validation, compiled as written
-        body = tests if tests else [{"$ex": {"t": 1}}]
-    else:
-        body = [{"t": pattern.section}, *tests]
-    return {f"p{index}": body[0] if len(body) == 1 else {"$and": body}}
+def compile_pattern(pattern: FactPattern, index: int) -> dict:
+    test = {"$and": [{"t": pattern.kind}, {"key": pattern.id}]}
+    return {f"n{index}$not": test} if pattern.negated else {f"p{index}": test}
 
 
-def compile_group(group: Group) -> list[dict]:
+def compile_sections(patterns: list[SectionPattern], index: int) -> dict:
+    """All of a rule's section patterns as one pattern over the flat profile fact."""
+    tests: list[dict] = []
+    typed = False
+    for p in patterns:
+        tests.extend(compile_group(p.tests, "" if p.section == "*" else p.section))
+        typed = typed or p.section != "*"
+    if typed:
+        tests.insert(0, {"t": "profile"})
+    elif not tests:  # a bare '*' pattern: a hazard, rejected by validation
+        tests = [{"$ex": {"t": 1}}]
+    return {f"p{index}": tests[0] if len(tests) == 1 else {"$and": tests}}
+
+
+def compile_group(group: Group, section: str) -> list[dict]:
     """The tests of a group as a list to AND together."""
     parts = []
     for item in group.items:
         if isinstance(item, Group):
-            sub = [_one(compile_group(g)) for g in item.items] if item.mode == "any" else None
             if item.mode == "any":
-                parts.append({"$or": sub})
+                parts.append({"$or": [_one(compile_group(g, section)) for g in item.items]})
             else:
-                parts.extend(compile_group(item))
+                parts.extend(compile_group(item, section))
         else:
-            parts.append(compile_test(item))
+            parts.append(compile_test(item, section))
     return parts
 
 
@@ -95,9 +110,10 @@ def _one(tests: list[dict]) -> dict:
     return tests[0] if len(tests) == 1 else {"$and": tests}
 
 
-def compile_test(test: FieldTest) -> dict:
+def compile_test(test: FieldTest, section: str) -> dict:
+    key = fact_key(section, test.field) if section else test.field
     if test.op == "eq":
-        return {test.field: test.value}
+        return {key: test.value}
     if test.op == "in":
-        return {"$or": [{test.field: v} for v in test.value]}
-    return {_OPS[test.op]: {test.field: test.value}}
+        return {"$or": [{key: v} for v in test.value]}
+    return {_OPS[test.op]: {key: test.value}}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .compiler import Compiled, compile_ruleset
 from .errors import KnowledgeError, Problem
-from .facts import derive, section_facts
+from .facts import derive, profile_fact, sections
 from .knowledgebase import Knowledge, load_knowledge
 from .profile import Profile, check_profile
 from .recommendation import Recommendation
@@ -111,14 +111,13 @@ class Engine:
     def recommend(self, profile: Profile | Mapping) -> Recommendation:
         """Where ``profile`` stands and what to do next, answered by durable_rules."""
         normalised, derived = self.prepare(profile)
-        fired = self._session.run(section_facts(normalised, derived))
+        fired = self._session.run([profile_fact(normalised, derived)])
         return Recommendation(self.model, normalised, derived, tuple(fired))
 
     def recommend_reference(self, profile: Profile | Mapping) -> Recommendation:
         """The same answer computed by the plain-Python reference evaluator (no durable)."""
         normalised, derived = self.prepare(profile)
-        facts = {f["t"]: f for f in section_facts(normalised, derived)}
-        fired = self.reference.run(facts)
+        fired = self.reference.run(sections(normalised, derived))
         return Recommendation(self.model, normalised, derived, tuple(fired))
 
     def recommend_many(

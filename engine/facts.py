@@ -1,9 +1,14 @@
-"""Profile facts: one flat fact per profile section, plus the `derived` fact.
+"""Profile facts: the profile's sections, plus the `derived` section, as rules see them.
 
-Rules read these. Each section of a (normalised) profile becomes a fact of
-that type (``{"t": "scope", "pm_reports": 2, ...}``). The `derived` fact holds
-the few aggregates a Rete pattern cannot compute by comparing constants: totals,
-the dominant kind of work and how many kinds have been practised. Their
+Rules name a section and its fields (``scope: {pm_reports: {gte: 2}}``). For
+durable_rules the whole profile is asserted as one flat fact,
+``{"t": "profile", "scope__pm_reports": 2, ...}``: one assertion per profile
+instead of one per section, and one pattern per rule instead of a join per
+section. The reference evaluator reads the sections directly.
+
+The `derived` section holds the few aggregates a Rete pattern cannot compute by
+comparing a field with a constant: the total years of product work, the
+dominant kind of work and how many kinds have been practised. Their
 parameters (tie-break order, the breadth threshold) come from knowledge.
 """
 
@@ -66,8 +71,24 @@ def derive(profile: dict, tie_break: tuple[str, ...], breadth_min_years: float) 
     }
 
 
-def section_facts(profile: dict, derived: dict) -> list[dict]:
-    """The facts asserted for one profile, sections first, then `derived`."""
-    facts = [{"t": name, **profile[name]} for name in SECTIONS]
-    facts.append({"t": "derived", **derived})
-    return facts
+def fact_key(section: str, field: str) -> str:
+    """The key of ``section.field`` in the flat profile fact."""
+    return f"{section}__{field}"
+
+
+def sections(profile: dict, derived: dict) -> dict[str, dict]:
+    """Section name -> fields, `derived` included: what the rules read."""
+    out = {name: profile[name] for name in SECTIONS}
+    out["derived"] = derived
+    return out
+
+
+def profile_fact(profile: dict, derived: dict) -> dict:
+    """The one flat fact asserted into durable_rules for a profile."""
+    fact = {"t": "profile"}
+    for name in SECTIONS:
+        for key, value in profile[name].items():
+            fact[f"{name}__{key}"] = value
+    for key, value in derived.items():
+        fact[f"derived__{key}"] = value
+    return fact

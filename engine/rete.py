@@ -5,9 +5,14 @@ it, one state id per run, deleted in ``finally``, under one lock (the C core
 is not thread-safe). Two drivers share the same compiled rules:
 
 - ``lean`` (default) calls the C engine (``durable_rules_engine``) directly:
-  assert the profile facts, then loop start/complete over the agenda, reading
+  assert the profile fact, then loop start/complete over the agenda, reading
   each fired rule's name and asserting its conclusion from a prepared JSON
-  template. Cost per fired rule: a few microseconds.
+  template. Cost per fired rule: a few microseconds. Creating a durable state
+  costs more than a whole inference (it clears per-node indexes for every
+  join in the ruleset), so the lean driver keeps one state and, after each
+  profile, retracts everything it asserted (phase facts first, so no negation
+  can wake up), leaving the state empty; every ``RECYCLE`` runs, or after any
+  error, the state is deleted and a fresh one started. Live states: one.
 - ``host`` goes through durable's Python ``Host`` with actions bound by
   ``get_action``: the stock, documented way (tens of microseconds per fired
   rule). Its background timer threads are disabled, and exceptions that
@@ -53,6 +58,8 @@ class DurableSession:
         ]
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
+        self._lean_sid = str(next(self._sids))
+        self._lean_runs = 0
         definition = copy.deepcopy(compiled.definition)  # registration mutates it
         try:
             if backend == "lean":
@@ -77,25 +84,38 @@ class DurableSession:
             return self._run_host(sid, facts)
 
     # -- lean driver ----------------------------------------------------------
+    RECYCLE = 1000
+
     def _run_lean(self, sid: str, facts: list[dict]) -> list[str]:
         handle = self._handle
+        sid = self._lean_sid
+        for fact in facts:
+            fact["sid"] = sid
         fired: list[str] = []
+        asserted: list[str] = []
+        state = None
+        clean = False
         try:
-            _, state = _dre.assert_facts(handle, json.dumps(facts))
-            self._drain(handle, state, sid, fired)
+            profile = json.dumps(facts)
+            _, state = _dre.assert_facts(handle, profile)
+            self._drain(handle, state, sid, fired, asserted)
             for phase in self._phase_json:
-                _, state = _dre.assert_fact(handle, phase % sid)
-                self._drain(handle, state, sid, fired)
-        except EngineError:
-            raise
+                message = phase % sid
+                _dre.assert_fact(handle, message)
+                asserted.append(message)
+                self._drain(handle, state, sid, fired, asserted)
+            clean = self._reset(handle, state, profile, asserted)
         except Exception as exc:
             raise EngineError(f"durable_rules failed on a profile: {exc}") from exc
         finally:
-            with contextlib.suppress(Exception):  # nothing to clean if it never existed
-                _dre.delete_state(handle, sid)
+            self._lean_runs += 1
+            if not clean or self._lean_runs % self.RECYCLE == 0:
+                self._new_state(state, busy=not clean)
         return fired
 
-    def _drain(self, handle: int, state: int, sid: str, fired: list[str]) -> None:
+    def _drain(
+        self, handle: int, state: int, sid: str, fired: list[str], asserted: list[str]
+    ) -> None:
         started = _dre.start_action_for_state(handle, state)
         if started is None:
             return
@@ -107,8 +127,31 @@ class DurableSession:
             fired.append(rule_id)
             template = asserts[rule_id]
             if template is not None:
-                _dre.assert_fact(handle, template % sid)  # _OBSERVED: already known, fine
+                fact = template % sid
+                if _dre.assert_fact(handle, fact)[0] == _OK:  # _OBSERVED: already known
+                    asserted.append(fact)
             message = _dre.complete_and_start_action(handle, state)
+
+    def _reset(self, handle: int, state: int, profile: str, asserted: list) -> bool:
+        """Retract a run's facts, newest first; True if the state is empty and quiet."""
+        if asserted:
+            _dre.retract_facts(handle, "[" + ",".join(reversed(asserted)) + "]")
+        _dre.retract_facts(handle, profile)
+        if _dre.start_action_for_state(handle, state) is not None:
+            return False  # a retraction woke a rule: never expected; start afresh
+        return True
+
+    def _new_state(self, state: int | None, busy: bool) -> None:
+        """Delete the current state (it exists once a fact was asserted) and pick a new id."""
+        handle, sid = self._handle, self._lean_sid
+        self._lean_sid = str(next(self._sids))
+        if state is None:
+            return  # nothing was asserted: there is no state, and deleting one crashes
+        with contextlib.suppress(Exception):
+            if busy:  # finish any action in progress: deleting a busy state crashes
+                while _dre.complete_and_start_action(handle, state) is not None:
+                    pass
+            _dre.delete_state(handle, sid)
 
     # -- host driver ----------------------------------------------------------
     def _run_host(self, sid: str, facts: list[dict]) -> list[str]:

@@ -144,6 +144,7 @@ class Rule:
 class RuleSet:
     rules: list[Rule]
     files: list[DataFile]
+    profiles: dict[str, dict] = field(default_factory=dict)  # named bases for cases
     by_id: dict[str, Rule] = field(init=False)
     concluders: dict[Pred, list[Rule]] = field(init=False)
     consumed: set[Pred] = field(init=False)
@@ -177,7 +178,7 @@ def load_rules(
     rules = builder.build()
     if builder.problems:
         return None, builder.problems, files
-    return RuleSet(rules, files), [], files
+    return RuleSet(rules, files, builder.profiles), [], files
 
 
 class _Builder:
@@ -186,6 +187,7 @@ class _Builder:
         self.files = files
         self.problems: list[Problem] = []
         self._file: DataFile | None = None
+        self.profiles: dict[str, dict] = {}
 
     # -- helpers -----------------------------------------------------------
     def add(self, line: int, code: str, message: str, file: str | None = None) -> None:
@@ -203,6 +205,14 @@ class _Builder:
             data = f.doc.data
             for i, raw in enumerate(data.get("rules", [])):
                 rules.append(self.parse_rule(raw, ("rules", i), len(rules)))
+            for name, base in data.get("profiles", {}).items():
+                if name in self.profiles:
+                    self.add(
+                        self.line(("profiles", name)),
+                        "R003",
+                        f"base profile '{name}' defined twice",
+                    )
+                self.profiles[name] = base
             if "ladder" in data:
                 if ladder is not None:
                     self.add(self.line(("ladder",)), "R003", "ladder templates defined twice")
@@ -429,8 +439,22 @@ class _Builder:
                         self.add(p.line, "R002", f"no rule concludes {p.kind} '{p.id}'", r.file)
                 else:
                     self.check_section(r, p)
-            if kind == "step" and ident in done_steps:
+            for j, case in enumerate(r.cases):
+                base = case.get("extends")
+                if base is not None and base not in self.profiles:
+                    self.add(
+                        r.case_lines[j],
+                        "R002",
+                        f"case extends unknown base profile '{base}'",
+                        r.file,
+                    )
+            # Injected conditions (shown in traces like any other):
+            if kind == "step" and ident in done_steps:  # never suggest what is done
                 r.when = (*r.when, FactPattern("done", ident, True, 0, injected=True))
+            if kind == "met" and ident in k.requirements:  # assess rungs bottom-up
+                below = k.below(k.requirements[ident].level)
+                if below is not None:
+                    r.when = (*r.when, FactPattern("reached", below.id, False, 0, injected=True))
         self.stratify(rules)
         self.check_fanout(rules)
         self.check_coverage(rules)
@@ -531,8 +555,8 @@ class _Builder:
             for p in r.when:
                 if isinstance(p, FactPattern):
                     keys.add((p.kind, p.id))
-                else:
-                    keys.add((p.section,))
+                else:  # every section is one flat profile fact in durable_rules
+                    keys.add(("profile",))
             if r.negations:
                 keys.add(("phase", r.stratum))
             for key in keys:

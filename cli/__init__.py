@@ -1,0 +1,1 @@
+"""pmpath's command line: thin click commands over the `pmpath` library."""

@@ -1,0 +1,45 @@
+"""How library errors become command-line errors: one clear line, exit code on the class."""
+
+from __future__ import annotations
+
+import click
+from pmpath.errors import KnowledgeError, PmpathError
+
+
+class CliError(click.ClickException):
+    """A `PmpathError` shown as ``error: <what is wrong>`` on stderr, exit code 1."""
+
+    exit_code = 1
+
+    def __init__(self, error: PmpathError | str):
+        self.error = error
+        super().__init__(str(error))
+
+    def format_message(self) -> str:
+        return self.message
+
+    def show(self, file=None) -> None:
+        err = click.get_text_stream("stderr") if file is None else file
+        if isinstance(self.error, KnowledgeError):
+            for problem in self.error.problems:
+                click.echo(str(problem), file=err)
+            n = len(self.error.problems)
+            click.echo(
+                f"error: knowledge or rules are invalid ({n} problem{'s' * (n != 1)})", file=err
+            )
+        else:
+            click.echo(f"error: {self.message}", file=err)
+
+
+class InternalError(click.ClickException):
+    """An unexpected failure: a bug. Exit code 3; ``--debug`` shows the traceback."""
+
+    exit_code = 3
+
+    def show(self, file=None) -> None:
+        err = click.get_text_stream("stderr") if file is None else file
+        click.echo(
+            f"internal error: {self.message}\n"
+            "This is a bug in pmpath. Run the same command with --debug for the traceback.",
+            file=err,
+        )
