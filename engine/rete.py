@@ -137,9 +137,8 @@ class DurableSession:
         if asserted:
             _dre.retract_facts(handle, "[" + ",".join(reversed(asserted)) + "]")
         _dre.retract_facts(handle, profile)
-        if _dre.start_action_for_state(handle, state) is not None:
-            return False  # a retraction woke a rule: never expected; start afresh
-        return True
+        # a retraction that woke a rule is never expected: then start afresh
+        return _dre.start_action_for_state(handle, state) is None
 
     def _new_state(self, state: int | None, busy: bool) -> None:
         """Delete the current state (it exists once a fact was asserted) and pick a new id."""
