@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass
 
 import click
+
 from pmpath import Engine
 
 from .errors import CliError

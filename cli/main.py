@@ -7,17 +7,46 @@ error (exit 3) whose traceback only ``--debug`` shows.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
+
 from pmpath import __version__
 from pmpath.errors import PmpathError
 
 from .common import Settings
 from .errors import CliError, InternalError
 
+#: command name -> module under pmpath.cli defining it as ``command``. Loaded
+#: on first use, so ``pmpath recommend`` never imports what ``batch`` needs.
+COMMANDS = {
+    "recommend": "recommend",
+    "batch": "batch",
+    "fit": "fit",
+    "init": "init",
+    "schema": "schema",
+    "guide": "guide",
+    "validate": "validate",
+}
+
 
 class PmpathGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if self.get_command(ctx, name) is not None]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module_name = COMMANDS.get(name)
+        if module_name is None:
+            return None
+        try:
+            module = importlib.import_module(f"{__package__}.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__package__}.{module_name}":
+                return None  # not built yet
+            raise
+        return module.command
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -41,16 +70,6 @@ class PmpathGroup(click.Group):
 def cli(ctx: click.Context, debug: bool) -> None:
     """Where you stand on the product manager career path, what to do next, and why."""
     ctx.obj = Settings(debug=debug)
-
-
-def _register() -> None:
-    from . import validate
-
-    for module in (validate,):
-        cli.add_command(module.command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+
 from pmpath.validation import validate
 
 from .common import knowledge_options
