@@ -167,7 +167,8 @@ def _build(node: yaml.Node, path: Path, doc: Document, budget: list) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), doc, budget) for i, item in enumerate(node.value)]
-    if node.style is None and _EXPONENT.match(node.value):
+    # plain scalars only; libyaml reports their style as '' where PyYAML says None
+    if not node.style and _EXPONENT.match(node.value):
         doc.exponents.add(path)
     return _scalar(node)
 

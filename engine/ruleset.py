@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import string
 from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from typing import Any
 
 from .errors import Problem
-from .facts import SECTION_FIELDS
+from .facts import SECTION_FIELDS, WORK_KINDS
 from .knowledgebase import Knowledge
 from .sources import DataFile, read_dir, schema_problems
 
@@ -57,6 +58,15 @@ KIND_ORDER = {
 }
 GENERATED_KINDS = ("reached", "level", "gap")
 MAX_RULES_PER_FACT = 64  # durable_rules' alpha-node stack (error 303 above it)
+#: the placeholders a ladder template's `because` may use
+LADDER_PLACEHOLDERS = ("level", "level_title", "below_title", "next_title", "requirement")
+#: value types of the `derived` fields, for the R006 check (the profile schema has the rest)
+DERIVED_SCHEMAS = {
+    "work_total_years": {"type": "number"},
+    "dominant_work": {"enum": [*WORK_KINDS, "none"]},
+    "dominant_work_years": {"type": "number"},
+    "kinds_practised": {"type": "integer"},
+}
 
 Pred = tuple[str, str]  # (kind, id) of a derived fact
 
@@ -118,6 +128,8 @@ class Rule:
     generated: bool = False
     index: int = 0
     stratum: int = 0
+    source_line: int = 0  # line of `source:` (0: use `line`)
+    concludes_line: int = 0  # line of `concludes:` (0: use `line`)
 
     @property
     def negations(self) -> bool:
@@ -188,6 +200,7 @@ class _Builder:
         self.problems: list[Problem] = []
         self._file: DataFile | None = None
         self.profiles: dict[str, dict] = {}
+        self._exponent_lines: set[tuple[str, int]] = set()  # already reported as R105
 
     # -- helpers -----------------------------------------------------------
     def add(self, line: int, code: str, message: str, file: str | None = None) -> None:
@@ -232,10 +245,13 @@ class _Builder:
             value = f.doc.data
             for key in path:
                 value = value[key]
+            line = f.doc.line_of(path)
+            self._exponent_lines.add((f.display, line))
+            shown = value if isinstance(value, str) else repr(value)
             self.add(
-                f.doc.line_of(path),
+                line,
                 "R105",
-                f"number {value!r} is in exponent form, which durable_rules' parser rejects; "
+                f"number {shown} is in exponent form, which durable_rules' parser rejects; "
                 "write it out in full (e.g. 0.0001)",
             )
 
@@ -258,6 +274,8 @@ class _Builder:
             cases=cases,
             case_lines=case_lines,
             index=index,
+            source_line=self.line((*path, "source")),
+            concludes_line=self.line((*path, "concludes")),
         )
 
     def parse_pattern(self, cond: dict, path: tuple):
@@ -298,13 +316,44 @@ class _Builder:
         return Group(mode, tuple(items))
 
     # -- the ladder ----------------------------------------------------------
+    def check_templates(self, f: DataFile, templates: dict) -> set[str]:
+        """The ladder families whose `because` is a usable template; report the others."""
+        usable = set()
+        for family, t in templates.items():
+            line = f.doc.line_of(("ladder", family, "because"))
+            try:
+                names = [name for _, name, _, _ in string.Formatter().parse(t["because"])]
+            except ValueError as exc:
+                self.add(
+                    line,
+                    "R001",
+                    f"ladder.{family}.because: malformed placeholder ({exc}); "
+                    "write {{ and }} for a literal brace",
+                    f.display,
+                )
+                continue
+            unknown = [n for n in names if n is not None and n not in LADDER_PLACEHOLDERS]
+            if unknown:
+                self.add(
+                    line,
+                    "R002",
+                    f"ladder.{family}.because: unknown placeholder '{{{unknown[0]}}}'; use "
+                    + ", ".join(f"{{{n}}}" for n in LADDER_PLACEHOLDERS),
+                    f.display,
+                )
+                continue
+            usable.add(family)
+        return usable
+
     def ladder_rules(self, f: DataFile, templates: dict, start: int) -> list[Rule]:
         out: list[Rule] = []
         levels = self.k.levels
+        usable = self.check_templates(f, templates)
 
         def words(family: str, **fmt: str) -> tuple[str, str, int]:
             t = templates[family]
-            return t["because"].format(**fmt), t["source"], f.doc.line_of(("ladder", family))
+            because = t["because"].format(**fmt) if family in usable else t["because"]
+            return because, t["source"], f.doc.line_of(("ladder", family))
 
         def make(rid, concludes, when, family, source=None, **fmt):
             because, tsource, line = words(family, **fmt)
@@ -402,7 +451,12 @@ class _Builder:
                 )
             seen.setdefault(r.id, r)
             if r.source not in k.sources:
-                self.add(r.line, "R002", f"rule '{r.id}' cites unknown source '{r.source}'", r.file)
+                self.add(
+                    r.source_line or r.line,
+                    "R002",
+                    f"rule '{r.id}' cites unknown source '{r.source}'",
+                    r.file,
+                )
             kind, ident = r.concludes
             if kind in GENERATED_KINDS and not r.generated:
                 self.add(
@@ -413,7 +467,10 @@ class _Builder:
                 )
             if kind in valid_ids and ident not in valid_ids[kind]:
                 self.add(
-                    r.line, "R002", f"rule '{r.id}' concludes unknown {kind} '{ident}'", r.file
+                    r.concludes_line or r.line,
+                    "R002",
+                    f"rule '{r.id}' concludes unknown {kind} '{ident}'",
+                    r.file,
                 )
             if r.priority is not None and r.priority < 0:
                 self.add(
@@ -475,7 +532,7 @@ class _Builder:
         props = (
             schemas.load("profile")["properties"][p.section]["properties"]
             if p.section != "derived"
-            else {}
+            else DERIVED_SCHEMAS
         )
         for t in p.tests.tests():
             if t.field not in fields:
@@ -488,13 +545,15 @@ class _Builder:
                 )
                 continue
             values = t.value if t.op == "in" else (t.value,)
+            written = t.threshold is None and (r.file, t.line) in self._exponent_lines
             for v in values:
-                if isinstance(v, float) and "e" in repr(v):
+                if isinstance(v, float) and "e" in repr(v) and not written:
+                    via = f" (threshold '{t.threshold}')" if t.threshold else ""
                     self.add(
                         t.line,
                         "R105",
-                        f"value {v!r} would reach durable_rules in exponent form, which its "
-                        "parser rejects",
+                        f"value {v!r}{via} would reach durable_rules in exponent form, which "
+                        "its parser rejects",
                         r.file,
                     )
             self.check_type(r, p.section, t, props.get(t.field))
@@ -512,12 +571,19 @@ class _Builder:
                 ok = isinstance(v, bool) and t.op in ("eq", "ne")
             elif want in ("number", "integer"):
                 ok = isinstance(v, int | float) and not isinstance(v, bool) and t.op != "in"
+            elif want == "string":
+                ok = isinstance(v, str) and t.op in ("eq", "ne", "in")
             if not ok:
+                hazard = (
+                    "it could never hold"
+                    if "enum" in schema and t.op in ("eq", "in")
+                    else "durable_rules would coerce it silently"
+                )
                 self.add(
                     t.line,
                     "R006",
                     f"rule '{r.id}': test '{t.op} {v!r}' does not fit {section}.{t.field} "
-                    f"({_describe_schema(schema)}); durable_rules would coerce it silently",
+                    f"({_describe_schema(schema)}); {hazard}",
                     r.file,
                 )
                 return

@@ -74,8 +74,14 @@ def schema_problems(file: DataFile, schema_name: str, code: str) -> list[Problem
         return [Problem(file.display, 1, code, "file is empty")]
     if schemas.is_valid(schema_name, data):
         return []
+    from jsonschema.exceptions import best_match
+
     out = []
     for error in schemas.iter_errors(schema_name, data):
+        if error.validator in ("oneOf", "anyOf") and error.context:
+            # "not a valid value here" says little; the alternative that got
+            # furthest (jsonschema's best match) names the real problem.
+            error = best_match([error])
         path = schemas.path_of(error)
         where = ".".join(str(p) for p in path) or "(top level)"
         out.append(
