@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from .compiler import Compiled, compile_ruleset
 from .errors import KnowledgeError, Problem
 from .facts import derive, profile_fact, sections
+from .fit import Fit, assess, check_role
 from .knowledgebase import Knowledge, load_knowledge
 from .profile import Profile, check_profile
 from .recommendation import Recommendation
@@ -111,7 +112,7 @@ class Engine:
     def recommend(self, profile: Profile | Mapping) -> Recommendation:
         """Where ``profile`` stands and what to do next, answered by durable_rules."""
         normalised, derived = self.prepare(profile)
-        fired = self._session.run([profile_fact(normalised, derived)])
+        fired = self._session.run([profile_fact(normalised, derived, self.model.compiled.fields)])
         return Recommendation(self.model, normalised, derived, tuple(fired))
 
     def recommend_reference(self, profile: Profile | Mapping) -> Recommendation:
@@ -131,6 +132,24 @@ class Engine:
         from .parallel import recommend_in_processes
 
         yield from recommend_in_processes(self, profiles, workers)
+
+    def fit(
+        self,
+        profile: Profile | Mapping,
+        role: str = "senior_pm",
+        specialization: str | None = None,
+    ) -> Fit:
+        """How well ``profile`` fits an opening at ``role`` (a level id), and why.
+
+        ``specialization`` (``core``, ``growth``, ``platform``, ``innovation``)
+        is the kind of PM the opening asks for, if any. Returns a `Fit`: a 0-100
+        score, every requirement of the role's rung and of the rungs below met
+        or unmet with its evidence, and the candidate's own level and
+        specialization. Raises `ProfileError` for an invalid profile and
+        `RoleError` for an unknown role or specialization (see `pmpath.fit`).
+        """
+        check_role(self.model.knowledge, role, specialization)  # fail before inferring
+        return assess(self.recommend(profile), role, specialization)
 
     def close(self) -> None:
         self._session.close()

@@ -27,7 +27,7 @@ KNOWLEDGE_FILES = (
     "steps",
 )
 
-NAMES = ("profile", "output", "rules", *(f"knowledge-{name}" for name in KNOWLEDGE_FILES))
+NAMES = ("profile", "output", "fit", "rules", *(f"knowledge-{name}" for name in KNOWLEDGE_FILES))
 
 
 @functools.cache

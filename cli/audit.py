@@ -1,0 +1,65 @@
+"""``--audit-log FILE`` for any command: one JSON line per decision.
+
+A command adopts it with two lines::
+
+    @audit_log_option                      # the command gets `audit_log: AuditLog | None`
+    def command(..., audit_log):
+        ...
+        record_decision(audit_log, "recommend", profile, rec.to_dict(), engine.knowledge_version)
+
+The file is opened while the arguments are parsed, so a path that cannot be
+written fails at once (exit 2) instead of after the work; it is closed when the
+command ends. Record the decision before printing it, so that nothing is shown
+that the log does not hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+from pmpath.audit import AuditError, AuditLog
+
+
+def _open(ctx: click.Context, param: click.Parameter, value: str | None) -> AuditLog | None:
+    if value is None:
+        return None
+    try:
+        log = AuditLog(value)
+    except AuditError as exc:
+        raise click.BadParameter(exc.message, ctx=ctx, param=param) from None
+    ctx.call_on_close(log.close)
+    return log
+
+
+def audit_log_option(func):
+    """``--audit-log FILE``: the command receives ``audit_log`` (an `AuditLog`, or None)."""
+    return click.option(
+        "--audit-log",
+        "audit_log",
+        type=click.Path(dir_okay=False),
+        default=None,
+        callback=_open,
+        metavar="FILE",
+        help=(
+            "Append one JSON line per decision to FILE (created if missing): timestamp, "
+            "pmpath and knowledge versions, sha256 of the input, the output. "
+            "Safe for concurrent writers."
+        ),
+    )(func)
+
+
+def record_decision(
+    audit_log: AuditLog | None,
+    kind: str,
+    profile: Any,
+    output: Mapping[str, Any],
+    knowledge_version: str,
+    request: Mapping[str, Any] | None = None,
+) -> None:
+    """Append one decision to ``audit_log``; does nothing when there is no log."""
+    if audit_log is None:
+        return
+    audit_log.record(kind, profile, output, knowledge_version, request=request)

@@ -1,0 +1,167 @@
+"""``pmpath fit``: how well a profile fits an opening at a given rung, and why."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from pmpath import Fit, load_profile
+from pmpath.fit import RoleError, check_role, show_value
+
+from .audit import audit_log_option, record_decision
+from .common import knowledge_options, load_engine
+
+OK, NO = "✓", "✗"
+
+
+@click.command("fit")
+@click.argument("profile", metavar="PROFILE")
+@click.option(
+    "--role",
+    required=True,
+    metavar="LEVEL",
+    help="The rung of the opening: apm, pm, senior_pm, director, vp or cpo.",
+)
+@click.option(
+    "--specialization",
+    default=None,
+    metavar="S",
+    help="The kind of PM the opening asks for: core, growth, platform or innovation.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text to read; json (fit output v1, `pmpath/schemas/fit.schema.json`) for tools.",
+)
+@knowledge_options
+@audit_log_option
+def command(
+    profile: str,
+    role: str,
+    specialization: str | None,
+    fmt: str,
+    knowledge_dir: str | None,
+    rules_dir: str | None,
+    audit_log,
+) -> None:
+    """Score PROFILE (YAML or JSON; - for stdin) against an opening at rung LEVEL.
+
+    Prints a score from 0 to 100 and every requirement of the role's rung and
+    of the rungs below it, met or missing, with the rule, the values it read
+    and the source; then the candidate's own level and specialization and, with
+    --specialization, whether their kind of product work matches the opening's.
+
+    \b
+    Examples:
+      pmpath fit jane.yaml --role senior_pm
+      pmpath fit jane.yaml --role senior_pm --specialization growth --format json
+    """
+    engine = load_engine(knowledge_dir, rules_dir)
+    try:
+        check_role(engine.knowledge, role, specialization)
+    except RoleError as exc:
+        raise click.BadParameter(exc.message, param_hint=f"'--{exc.param}'") from None
+    loaded = load_profile(profile)
+    fit = engine.fit(loaded, role, specialization)
+    out = fit.to_dict()
+    # Record before showing: nothing is shown that the audit log does not hold.
+    record_decision(
+        audit_log,
+        "fit",
+        loaded,
+        out,
+        engine.knowledge_version,
+        request={"role": role, "specialization": specialization},
+    )
+    if fmt == "json":
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(fit))
+
+
+def render_text(fit: Fit) -> str:
+    """The fit as text a recruiter reads at a glance (a pure function of the fit)."""
+    d = fit.to_dict()
+    role = d["role"]
+    cand = d["candidate"]
+    lines = []
+    title = role["title"] + (
+        f" ({role['specialization']['title']})" if role["specialization"] else ""
+    )
+    lines.append(f"Fit for {title}: {fit.score}/100")
+    who = d["profile"]["name"] or d["profile"]["id"] or "This candidate"
+    if d["profile"]["name"] and d["profile"]["id"]:
+        who += f" ({d['profile']['id']})"
+    lines.append(
+        f"{who} stands at {cand['level']['title']} (Kwan {cand['level']['kwan_level']}, "
+        f"{cand['level']['kwan_name']}), {cand['specialization']['title']}, "
+        f"{cand['shape']['title']}: {_relation(cand['relation'], role['title'])}."
+    )
+    breakdown = d["score_breakdown"]
+    role_rung, *lower = reversed(d["rungs"])
+    bucket = breakdown["role_rung"]
+    lines.append("")
+    lines.append(
+        f"{role_rung['title']}: {role_rung['met']} of {role_rung['total']} met "
+        f"({_pct(bucket['weight'])}% of the score)"
+    )
+    lines.extend(_requirements(role_rung, "  "))
+    if lower:
+        bucket = breakdown["lower_rungs"]
+        lines.append("")
+        lines.append(
+            f"Rungs below: {bucket['met']} of {bucket['total']} met "
+            f"({_pct(bucket['weight'])}% of the score; the ladder is cumulative)"
+        )
+        for rung in lower:
+            lines.append(f"  {rung['title']}: {rung['met']} of {rung['total']}")
+            lines.extend(_requirements(rung, "    "))
+    match = d["specialization_match"]
+    lines.append("")
+    if match is None:
+        lines.append(
+            f"Specialization: none asked for; the candidate is a {cand['specialization']['title']}."
+        )
+    else:
+        mark = OK if match["matches"] else NO
+        deduction = f" (−{show_value(match['deduction'])})" if match["deduction"] else ""
+        lines.append(f"Specialization: {mark} {match['status']}{deduction}")
+        lines.append(f"  {match['explanation']}")
+        for problem in match["problems"]:
+            lines.append(f"  · {problem['title']}: {problem['description']} [{problem['source']}]")
+            lines.append(f"    Advice: {problem['advice']}")
+    lines.append("")
+    lines.append(f"Score: {breakdown['formula']}")
+    lines.append(
+        "  The role's rung and the rungs below are weighted, and a specialization gap is "
+        "deducted, as set in knowledge/thresholds.yaml (fit_*)."
+    )
+    for warning in d["warnings"]:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+def _requirements(rung: dict, indent: str) -> list[str]:
+    lines = []
+    for req in rung["requirements"]:
+        mark = OK if req["met"] else NO
+        rules = [r["rule"] for r in req["evidence"] if r["holds"] == req["met"]]
+        lines.append(f"{indent}{mark} {req['description']} [{req['source']}]")
+        lines.append(f"{indent}    {req['why']} · {', '.join(rules) or 'no rule'}")
+    return lines
+
+
+def _relation(relation: str, role_title: str) -> str:
+    return {
+        "below": f"below the {role_title} rung",
+        "at": f"at the {role_title} rung",
+        "above": f"above the {role_title} rung",
+    }[relation]
+
+
+def _pct(weight: float) -> str:
+    return show_value(round(weight * 100, 2))
