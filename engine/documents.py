@@ -47,12 +47,21 @@ _constructor = yaml.constructor.SafeConstructor()
 class DocumentError(Exception):
     """A document could not be read or parsed. ``kind`` says which way."""
 
-    def __init__(self, kind: str, message: str, line: int | None = None, column: int | None = None):
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str = "",
+    ):
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.line = line
         self.column = column
+        #: how to fix it, when there is something useful to say
+        self.hint = hint
 
 
 @dataclass
@@ -90,19 +99,39 @@ def read_text(file: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> st
     return decode(raw, max_bytes)
 
 
+_WIDE_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
+
+
 def decode(raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     if len(raw) > max_bytes:
         raise DocumentError(
             "too-large", f"larger than the {max_bytes:,}-byte limit; a profile is a few KB at most"
         )
+    for bom, name in _WIDE_BOMS:
+        if raw.startswith(bom):
+            raise DocumentError(
+                "encoding", f"the file is {name} text, not UTF-8", hint="save it as UTF-8"
+            )
     if b"\x00" in raw:
-        raise DocumentError("binary", "binary data (NUL bytes), not a text file")
+        raise DocumentError(
+            "binary",
+            "binary data (NUL bytes), not a text file",
+            hint="a profile is a YAML or JSON text file",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise DocumentError(
-            "encoding", f"not valid UTF-8 (byte {exc.start} on line {line}); save it as UTF-8", line
+            "encoding",
+            f"not valid UTF-8 (byte {exc.start} on line {line})",
+            line,
+            hint="save the file as UTF-8",
         ) from None
     return text
 
@@ -112,19 +141,69 @@ def parse_yaml(text: str, file: str = "<string>", max_nodes: int = DEFAULT_MAX_N
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise DocumentError("syntax", f"YAML syntax error: {problem}", line, column) from None
-    except yaml.YAMLError as exc:  # e.g. several documents in one stream
+        raise _syntax_error(exc, text) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - libyaml marks every error it raises
         raise DocumentError("syntax", f"YAML error: {exc}") from None
+    except RecursionError:  # pragma: no cover - libyaml caps nesting first
+        raise DocumentError("too-large", "YAML nested too deeply") from None
     doc = Document(data=None, file=file)
     if node is None:
         return doc
     budget = [max_nodes]
     doc.data = _build(node, (), doc, budget)
     return doc
+
+
+_CONTEXTS = {
+    "while parsing a flow sequence": "the [ list",
+    "while parsing a flow mapping": "the { mapping",
+    "while scanning a quoted scalar": "the quoted text",
+    "while parsing a block collection": "the list",
+    "while parsing a block mapping": "the mapping",
+    "while scanning a simple key": "the key",
+}
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> DocumentError:
+    """A YAML error in plain words: what, where, where the unfinished part began, and a hint."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    column = mark.column + 1 if mark else None
+    problem = exc.problem or exc.context or "invalid YAML"
+    context = exc.context or ""
+    hint = ""
+    if context.startswith("expected a single document"):
+        return DocumentError(
+            "syntax",
+            "more than one YAML document in the file",
+            line,
+            column,
+            hint="a profile is one document; remove the second '---' and what follows it",
+        )
+    message = f"YAML syntax error: {problem}"
+    cmark = exc.context_mark
+    if context and cmark is not None and (cmark.line, cmark.column) != (mark.line, mark.column):
+        what = _CONTEXTS.get(context, context.removeprefix("while ").replace("parsing ", ""))
+        message += f" ({what} that starts at line {cmark.line + 1}, column {cmark.column + 1})"
+    lines = text.splitlines()
+    at = lines[mark.line] if mark and mark.line < len(lines) else ""
+    if mark is not None and "\t" in at[: mark.column + 1]:
+        hint = "indent with spaces; YAML does not allow tabs for indentation"
+    elif problem.startswith("mapping values are not allowed"):
+        hint = "put quotes around a value that contains ': '"
+    elif problem.startswith("found undefined alias"):
+        hint = "'*' starts an alias in YAML; put quotes around a value that starts with '*'"
+    elif problem == "found unexpected end of stream" and "quoted" in context:
+        hint = "close the quotes"
+    elif problem.startswith("did not find expected ',' or ']'"):
+        hint = "close the list with ']', with commas between its items"
+    elif problem.startswith("did not find expected ',' or '}'"):
+        hint = "close the mapping with '}', with commas between its entries"
+    elif problem.startswith("exceeded maximum nesting depth"):
+        hint = "a profile is sections of fields, two levels deep"
+    elif problem.startswith("found character") and "cannot start any token" in problem:
+        hint = "put quotes around a value that starts with a special character"
+    return DocumentError("syntax", message, line, column, hint=hint)
 
 
 _EXPONENT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
@@ -195,7 +274,11 @@ def parse_json(text: str, file: str = "<string>", *, with_lines: bool = True) ->
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise DocumentError(
-            "syntax", f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno
+            "syntax",
+            f"JSON syntax error: {exc.msg}",
+            exc.lineno,
+            exc.colno,
+            hint=_json_hint(exc),
         ) from None
     except DocumentError:
         raise
@@ -206,6 +289,22 @@ def parse_json(text: str, file: str = "<string>", *, with_lines: bool = True) ->
         with contextlib.suppress(DocumentError):  # JSON is (almost always) YAML
             doc.lines = parse_yaml(text, file).lines
     return doc
+
+
+def _json_hint(exc: json.JSONDecodeError) -> str:
+    before = exc.doc[: exc.pos].rstrip()
+    here = exc.doc[exc.pos : exc.pos + 1]
+    if not exc.doc[exc.pos :].strip():
+        return "the JSON ends too early; close every { and ["
+    if before.endswith(",") and here in ("}", "]"):
+        return "JSON does not allow a comma after the last item"
+    if here == "'":
+        return "JSON strings and keys take double quotes"
+    if exc.msg.startswith("Expecting property name") and here.isalpha():
+        return "JSON keys need double quotes"
+    if exc.msg == "Expecting ',' delimiter":
+        return "put a comma between items"
+    return ""
 
 
 def _no_duplicates(pairs: list) -> dict:

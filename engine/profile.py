@@ -13,8 +13,10 @@ a rejected profile goes through ``jsonschema`` to explain what is wrong.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import sys
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,9 @@ from . import schemas
 from .documents import DEFAULT_MAX_BYTES, Document, DocumentError, decode, parse_json, parse_yaml
 from .errors import ProfileError
 from .facts import SECTIONS
+
+#: a profile has a few dozen values; an alias bomb blows past this within milliseconds
+PROFILE_MAX_NODES = 5_000
 
 _DOC_ERROR_CODES = {
     "missing": "P001",
@@ -96,7 +101,14 @@ def load_profile(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES)
         raise _doc_error(exc, display) from None
     except FileNotFoundError:
         raise ProfileError(
-            "file not found", code="P001", file=display, hint="check the path"
+            "file not found",
+            code="P001",
+            file=display,
+            hint="check the path; `pmpath init FILE` writes a profile template",
+        ) from None
+    except PermissionError:
+        raise ProfileError(
+            "permission denied", code="P001", file=display, hint="check the file's permissions"
         ) from None
     except IsADirectoryError:
         raise ProfileError(
@@ -119,17 +131,17 @@ def parse_profile(text: str, file: str = "<string>", fmt: str | None = None) -> 
         if fmt == "json":
             doc = parse_json(text, file)
         elif fmt == "yaml":
-            doc = parse_yaml(text, file)
+            doc = parse_yaml(text, file, PROFILE_MAX_NODES)
         elif text.lstrip().startswith(("{", "[")):
             try:
                 doc = parse_json(text, file)
             except DocumentError as json_error:
                 try:
-                    doc = parse_yaml(text, file)
+                    doc = parse_yaml(text, file, PROFILE_MAX_NODES)
                 except DocumentError:
                     raise json_error from None
         else:
-            doc = parse_yaml(text, file)
+            doc = parse_yaml(text, file, PROFILE_MAX_NODES)
     except DocumentError as exc:
         raise _doc_error(exc, file) from None
     if doc.data is None:
@@ -146,6 +158,7 @@ def _doc_error(exc: DocumentError, file: str) -> ProfileError:
         file=file,
         line=exc.line,
         column=exc.column,
+        hint=exc.hint,
     )
 
 
@@ -155,7 +168,7 @@ def check_profile(profile: Profile | Mapping) -> dict:
         profile = Profile(profile)
     data = profile.data
     if not isinstance(data, Mapping):
-        kind = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
+        kind = "a list" if isinstance(data, list) else f"a single value ({_show(data)})"
         raise ProfileError(
             f"a profile must be a mapping of sections (experience:, scope:, ...), not {kind}",
             code="P004",
@@ -215,29 +228,318 @@ def _explain(data: dict, profile: Profile) -> ProfileError:
     if error is None:  # the two validators disagree: report it rather than crash
         return ProfileError("profile rejected by the schema", code="P006", file=profile.file)
     path = schemas.path_of(error)
-    dotted = ".".join(str(p) for p in path)
-    message = schemas.describe(error)
-    hint = ""
-    if error.validator == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        bad = str(path[-1])
-        close = difflib.get_close_matches(bad, allowed, n=1, cutoff=0.6)
-        where = ".".join(str(p) for p in path[:-1]) or "the top level"
-        hint = (
-            f"did you mean '{close[0]}'?" if close else f"allowed in {where}: {', '.join(allowed)}"
-        )
-        message = f"unknown key '{bad}'"
-    elif error.validator == "required":
-        message = "is required"
+    message, hint = _describe(error, path, profile)
     return ProfileError(
         message,
         code=_VALIDATOR_CODES.get(error.validator, "P006"),
-        path=dotted,
+        path=".".join(str(p) for p in path),
         file=profile.file,
         line=profile.line_of(path),
         hint=hint,
     )
 
 
+_BOOL_WORDS = {"true", "false", "yes", "no", "on", "off", "y", "n"}
+
+
+def _describe(error, path: tuple, profile: Profile) -> tuple[str, str]:
+    """The message and the hint for one schema error, in the profile's terms."""
+    validator = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    value = error.instance
+    if validator == "additionalProperties":
+        return _unknown_key(error, path)
+    if validator == "required":
+        return _missing(path)
+    if validator == "type":
+        return _wrong_type(error, path, profile)
+    if validator == "enum":
+        options = [str(o) for o in error.validator_value]
+        message = f"{_show(value)} is not one of: {', '.join(options)}"
+        if isinstance(value, str):
+            lowered = {o.lower(): o for o in options}
+            close = difflib.get_close_matches(value.lower().replace(" ", "_"), lowered, 1, 0.6)
+            if close:
+                return message, f"did you mean '{lowered[close[0]]}'?"
+        return message, ""
+    if validator == "const":
+        if path == ("schema_version",):
+            return f"{_show(value)} is not a known schema version", "only version 1 exists"
+        return f"must be {_show(error.validator_value)}, not {_show(value)}", ""
+    if validator in ("minimum", "maximum"):
+        lo, hi = schema.get("minimum"), schema.get("maximum")
+        kind = "a whole number" if schema.get("type") == "integer" else "a number"
+        if lo is not None and hi is not None:
+            allowed = f"{kind} from {_num(lo)} to {_num(hi)}"
+            if value < lo and lo == 0:
+                return f"{_show(value)} is negative", f"allowed: {allowed}"
+            return f"{_show(value)} is out of range", f"allowed: {allowed}"
+        return schemas.describe(error), ""
+    if validator == "minLength":
+        return "must not be empty", "remove the line if there is nothing to say"
+    if validator == "maxLength":
+        limit = error.validator_value
+        return f"is longer than {limit} characters ({len(value)})", f"shorten it to {limit}"
+    return schemas.describe(error), ""
+
+
+def _unknown_key(error, path: tuple) -> tuple[str, str]:
+    allowed = list(error.schema.get("properties", {}))
+    bad = str(path[-1])
+    parent = path[:-1]
+    where = ".".join(str(p) for p in parent) or "the top level"
+    message = f"unknown key '{bad}'"
+    close = difflib.get_close_matches(bad, allowed, n=1, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(bad.lower().replace(" ", "_"), allowed, n=1, cutoff=0.6)
+    if close:
+        return message, f"did you mean '{close[0]}'?"
+    home = _home_of(bad)
+    if home and home != parent:
+        return message, f"'{bad}' belongs in the {'.'.join(home)} section"
+    return message, f"allowed in {where}: {', '.join(allowed)}"
+
+
+def _home_of(key: str) -> tuple | None:
+    """The section a key belongs to, if it is a field of exactly one section."""
+    props = schemas.load("profile")["properties"]
+    homes = [(name,) for name in SECTIONS if key in props.get(name, {}).get("properties", {})]
+    return homes[0] if len(homes) == 1 else None
+
+
+def _missing(path: tuple) -> tuple[str, str]:
+    props = schemas.load("profile")["properties"]
+    if len(path) == 1:
+        fields = props.get(path[0], {}).get("required", [])
+        need = f" with {' and '.join(fields)}" if fields else ""
+        article = "an" if path[0][:1] in "aeiou" else "a"
+        return "is missing; it is required", f"add {article} {path[0]}: section{need}"
+    schema = props.get(path[0], {}).get("properties", {}).get(path[-1], {})
+    what = schema.get("description", "").rstrip(".")
+    what = what[:1].lower() + what[1:]
+    hint = f"add {path[-1]}: {what}" if what else f"add {path[-1]}"
+    if schema.get("minimum") == 0:
+        hint += "; write 0 if none"
+    return "is missing; it is required", hint
+
+
+def _wrong_type(error, path: tuple, profile: Profile) -> tuple[str, str]:
+    want = error.validator_value
+    wants = want if isinstance(want, list) else [want]
+    value = error.instance
+    got = f"{_kind(value)} {_show(value)}" if value is not None else "nothing"
+    if "object" in wants:
+        fields = list(error.schema.get("properties", {}))
+        if value is None:
+            return "is empty", "add its fields indented below it, or remove the line"
+        return (
+            f"must be a section (fields indented below {path[-1] if path else 'it'}), got {got}",
+            f"its fields: {', '.join(fields)}" if fields else "",
+        )
+    if value is None:
+        return "has no value", "give it a value, or remove the line"
+    if "integer" in wants and isinstance(value, float):
+        lo, hi = error.schema.get("minimum"), error.schema.get("maximum")
+        if lo is not None and hi is not None:
+            return f"{_show(value)} must be a whole number", f"from {_num(lo)} to {_num(hi)}"
+        return f"{_show(value)} must be a whole number", ""
+    if "number" in wants or "integer" in wants:
+        article = "a whole number" if "integer" in wants and "number" not in wants else "a number"
+        message = f"must be {article}, got {got}"
+        if isinstance(value, str):
+            exponent = profile.document is not None and tuple(path) in profile.document.exponents
+            if exponent:
+                return message, "write the number out in full (e.g. 0.5 or 1000, not 5e-1 or 1e3)"
+            if _is_number(value):
+                return message, f'remove the quotes: write {value.strip()}, not "{value}"'
+            return message, "write just the number, e.g. 3 or 2.5"
+        return message, ""
+    if "boolean" in wants:
+        message = f"must be true or false, got {got}"
+        if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+            return message, "write true or false without quotes"
+        return message, ""
+    if "string" in wants:
+        return f"must be text, got {got}", "put quotes around it"
+    return schemas.describe(error), ""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        number = float(text)
+    except ValueError:
+        return False
+    return number == number and abs(number) != float("inf")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+# -- the commented template (`pmpath init`) -------------------------------------------
+
+#: example values for the template's optional fields that have no default
+_EXAMPLES: dict[str, Any] = {
+    "name": "Jane Doe",
+    "id": "cand-0042",
+    "experience.current_title": "Product Manager",
+    "experience.background": "engineering",
+    "education.degree": "bachelor",
+    "education.field": "computer_science",
+}
+
+_TEMPLATE_HEAD = """\
+pmpath profile, schema version 1: what a person has done, as pmpath reads it.
+
+Fill in what you know. Only experience.total_years and experience.product_years
+are required; leave any other field as it is, or delete it. A line such as
+"# name: Jane Doe" is an optional field switched off: delete the "# " to use it.
+Years may be fractional (2.5). A missing strength rating means "not rated".
+
+  pmpath recommend THIS_FILE       where you stand, what to do next, and why
+  pmpath schema profile            the full JSON Schema of this file
+"""
+
+
+def template(width: int = 88) -> str:
+    """A commented profile template with every field of the profile schema.
+
+    Generated from ``profile.schema.json``, so it never drifts from it: each
+    field with what it means and its allowed values, set to its default (or 0
+    for the required years), or commented out with an example when it has no
+    default. The template itself is a valid profile.
+    """
+    schema = schemas.load("profile")
+    lines = [_comment(line, "", width) for line in _TEMPLATE_HEAD.splitlines()]
+    required = set(schema.get("required", ()))
+    for key, prop in schema["properties"].items():
+        lines.append("")
+        if prop.get("type") == "object":
+            lines.extend(_template_section(key, prop, key in required, width))
+        else:
+            lines.extend(_template_field(key, key, prop, key in required, "", width))
+    return "\n".join(lines) + "\n"
+
+
+def _template_section(name: str, section: dict, required: bool, width: int) -> list[str]:
+    fields = section.get("properties", {})
+    needed = set(section.get("required", ()))
+    active = any(k in needed or "default" in p for k, p in fields.items())
+    about = section.get("description", "")
+    if required:
+        about += " Required section."
+    if not active:  # nothing to switch on by default: the section line is commented out too
+        about += f' To use it, delete the "# " before "{name}:" and before each field you set.'
+    out = _comment_block(about, "", width)
+    out.append(f"{name}:" if active else f"# {name}:")
+    for key, prop in fields.items():
+        out.extend(_template_field(f"{name}.{key}", key, prop, key in needed, "  ", width))
+    return out
+
+
+def _template_field(
+    dotted: str, key: str, prop: dict, required: bool, indent: str, width: int
+) -> list[str]:
+    about = prop.get("description", "").strip()
+    parts = (about, "Required." if required else "", _allowed(prop))
+    out = _comment_block(" ".join(part for part in parts if part), indent, width)
+    if "default" in prop or required:
+        value = prop.get("default", 0)
+        out.append(f"{indent}{key}: {_yaml_scalar(value)}")
+    else:
+        out.append(f"{indent}# {key}: {_yaml_scalar(_example(dotted, prop))}")
+    return out
+
+
+_NBSP = "\xa0"  # keeps "Default: 0" on one line when comments are wrapped
+
+
+def _allowed(prop: dict) -> str:
+    """What values a field takes, in words: ``Allowed: ...; Default: ...``."""
+    default = prop.get("default")
+    kind = prop.get("type")
+    lo, hi = prop.get("minimum"), prop.get("maximum")
+    if "const" in prop:
+        text = f"Allowed: {_yaml_scalar(prop['const'])} only."
+    elif "enum" in prop:
+        text = "Allowed: " + ", ".join(_yaml_scalar(v) for v in prop["enum"]) + "."
+    elif kind in ("number", "integer"):
+        noun = "a whole number" if kind == "integer" else "a number"
+        if lo is not None and hi is not None:
+            noun += f" from {_num(lo)} to {_num(hi)}"
+        text = f"Allowed: {noun}."
+    elif kind == "boolean":
+        text = "Allowed: true or false."
+    elif kind == "string":
+        most = prop.get("maxLength")
+        text = f"Allowed: text, up to {most} characters." if most else "Allowed: text."
+    else:
+        text = ""
+    if default is not None and "const" not in prop:
+        text += f" Default:{_NBSP}{_yaml_scalar(default)}."
+    return text.strip()
+
+
+def _example(dotted: str, prop: dict) -> Any:
+    if dotted in _EXAMPLES:
+        return _EXAMPLES[dotted]
+    if "enum" in prop:
+        return prop["enum"][0]
+    kind = prop.get("type")
+    if kind == "boolean":
+        return False
+    if kind in ("number", "integer"):
+        lo, hi = prop.get("minimum", 0), prop.get("maximum", 0)
+        return (lo + hi) // 2 if lo and hi and hi <= 10 else lo
+    return "text"
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return _num(value)
+    text = str(value)
+    plain = text[:1].isalpha() and all(c.isalnum() or c in " _.-" for c in text)
+    reserved = text.lower() in {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
+    return text if plain and not reserved else json.dumps(text, ensure_ascii=False)
+
+
+def _comment_block(text: str, indent: str, width: int) -> list[str]:
+    if not text:
+        return []
+    room = max(width - len(indent) - 2, 30)
+    wrapped = textwrap.wrap(text, room, break_on_hyphens=False)
+    return [f"{indent}# {line}".replace(_NBSP, " ") for line in wrapped]
+
+
+def _comment(line: str, indent: str, width: int) -> str:
+    return f"{indent}# {line}".rstrip()

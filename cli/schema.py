@@ -1,0 +1,32 @@
+"""``pmpath schema``: print a JSON Schema, for integrators."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+#: what each name prints
+SCHEMAS = {
+    "profile": "the input: a profile (spec section 3)",
+    "output": "the output of `pmpath recommend --format json` (spec section 4)",
+    "knowledge": "every knowledge file, keyed by file name",
+    "rules": "a rules file",
+}
+
+
+@click.command("schema", short_help="Print a JSON Schema: profile, output, knowledge or rules.")
+@click.argument("name", type=click.Choice(list(SCHEMAS)))
+def command(name: str) -> None:
+    """Print the JSON Schema (draft 2020-12) called NAME.
+
+    \b
+    profile    the input: a profile (spec section 3)
+    output     what `pmpath recommend --format json` prints (spec section 4)
+    knowledge  the schema of every knowledge file, keyed by file name
+    rules      a rules file
+    """
+    from pmpath import schemas
+
+    data = schemas.knowledge_bundle() if name == "knowledge" else schemas.load(name)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
