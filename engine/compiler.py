@@ -8,6 +8,11 @@ Each rule becomes one durable rule named by its id:
 - a derived fact becomes ``{"$and": [{"t": kind}, {"key": id}]}`` (not "id": durable_rules treats
   ``id`` as the identity of a fact), negated as
   ``"nK$not"``;
+- a positive ``gap`` or ``level`` condition is replaced by its definition (the
+  ``when`` of the ladder rule that concludes it: ``reached`` the rung below and
+  ``not met`` the requirement; ``reached`` the rung and ``not reached`` the
+  next), so those facts need not be asserted at all: fewer derived facts is
+  what makes durable_rules fast. The ladder rules still fire, for the trace;
 - a rule with a negation also gets a guard, ``{"t": "phase", "n": stratum}``,
   placed right after its first (positive) condition and before any negation.
   The driver asserts each phase fact only once every lower stratum has
@@ -36,23 +41,62 @@ class Compiled:
     #: when no rule consumes the conclusion
     asserts: dict[str, str | None]
     phases: tuple[int, ...]
+    #: the (section, field) pairs some rule reads: all the profile fact needs
+    fields: tuple[tuple[str, str], ...]
+
+
+#: derived facts whose positive conditions are replaced by their definition
+INLINED_KINDS = ("gap", "level")
 
 
 def compile_ruleset(ruleset: RuleSet) -> Compiled:
+    definitions = {
+        r.concludes: r.when
+        for r in ruleset.rules
+        if r.generated and r.concludes[0] in INLINED_KINDS
+    }
     definition = {}
-    asserts = {}
+    consumed: set = set()
+    phases: set[int] = set()
     for rule in ruleset.rules:
-        definition[rule.id] = compile_rule(rule)
-        kind, ident = rule.concludes
-        asserts[rule.id] = fact_json(kind, ident) if rule.concludes in ruleset.consumed else None
-    return Compiled(definition, asserts, ruleset.phases)
+        when = inline(rule.when, definitions)
+        definition[rule.id] = compile_rule(rule, when)
+        consumed.update(p.pred for p in when if isinstance(p, FactPattern))
+        if any(p.negated for p in when):
+            phases.add(rule.stratum)
+    asserts = {
+        rule.id: fact_json(*rule.concludes) if rule.concludes in consumed else None
+        for rule in ruleset.rules
+    }
+    fields = sorted(
+        {
+            (p.section, t.field)
+            for rule in ruleset.rules
+            for p in rule.section_patterns
+            if p.section != "*"
+            for t in p.tests.tests()
+        }
+    )
+    return Compiled(definition, asserts, tuple(sorted(phases)), tuple(fields))
 
 
-def compile_rule(rule: Rule) -> dict:
+def inline(when: tuple, definitions: dict) -> tuple:
+    out: list = []
+    for p in when:
+        if isinstance(p, FactPattern) and not p.negated and p.pred in definitions:
+            out.extend(q for q in definitions[p.pred] if q not in out)
+        elif p not in out:
+            out.append(p)
+    return tuple(out)
+
+
+def compile_rule(rule: Rule, when: tuple | None = None) -> dict:
+    when = rule.when if when is None else when
+    negations = any(p.negated for p in when)
     patterns = []
-    sections = [p for p in rule.when if isinstance(p, SectionPattern)]
+    sections = [p for p in when if isinstance(p, SectionPattern)]
     merged = False
-    for i, pattern in enumerate(rule.when):
+    for i, pattern in enumerate(when):
         if isinstance(pattern, SectionPattern):
             if merged:
                 continue
@@ -61,7 +105,7 @@ def compile_rule(rule: Rule) -> dict:
         else:
             compiled = compile_pattern(pattern, i)
         patterns.append(compiled)
-        if len(patterns) == 1 and rule.negations:
+        if len(patterns) == 1 and negations:
             patterns.append(guard(rule.stratum))
     out: dict = {"all": patterns}
     if rule.priority is not None:

@@ -83,12 +83,24 @@ def sections(profile: dict, derived: dict) -> dict[str, dict]:
     return out
 
 
-def profile_fact(profile: dict, derived: dict) -> dict:
-    """The one flat fact asserted into durable_rules for a profile."""
-    fact = {"t": "profile"}
-    for name in SECTIONS:
-        for key, value in profile[name].items():
-            fact[f"{name}__{key}"] = value
-    for key, value in derived.items():
-        fact[f"derived__{key}"] = value
+def profile_fact(
+    profile: dict, derived: dict, fields: tuple[tuple[str, str], ...] | None = None
+) -> dict:
+    """The one flat fact asserted into durable_rules for a profile.
+
+    With ``fields`` (the (section, field) pairs the rules read), only those are
+    included: a smaller fact is cheaper to parse, match and pass around.
+    """
+    fact: dict = {"t": "profile"}
+    if fields is None:
+        for name in SECTIONS:
+            for key, value in profile[name].items():
+                fact[f"{name}__{key}"] = value
+        for key, value in derived.items():
+            fact[f"derived__{key}"] = value
+        return fact
+    for section, field in fields:
+        source = derived if section == "derived" else profile[section]
+        if field in source:
+            fact[f"{section}__{field}"] = source[field]
     return fact
