@@ -327,7 +327,7 @@ def _wrong_type(error, path: tuple, profile: Profile) -> tuple[str, str]:
     want = error.validator_value
     wants = want if isinstance(want, list) else [want]
     value = error.instance
-    got = f"{_kind(value)} {_show(value)}" if value is not None else "nothing"
+    got = f"{_kind(value)} {_show(value)}".rstrip() if value is not None else "nothing"
     if "object" in wants:
         fields = list(error.schema.get("properties", {}))
         if value is None:
@@ -360,6 +360,8 @@ def _wrong_type(error, path: tuple, profile: Profile) -> tuple[str, str]:
             return message, "write true or false without quotes"
         return message, ""
     if "string" in wants:
+        if isinstance(value, dict | list):
+            return f"must be text, got {got}", "write it as text on one line"
         return f"must be text, got {got}", "put quotes around it"
     return schemas.describe(error), ""
 
