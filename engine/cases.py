@@ -48,6 +48,8 @@ def case_profile(case: dict, profiles: dict[str, dict]) -> dict:
     own = case.get("profile", {})
     profile = merge(base, own)
     experience = profile.setdefault("experience", {})
+    if not isinstance(experience, dict):
+        return profile  # not a valid profile: running it reports why (R201)
     experience.setdefault("product_years", 0)
     if "total_years" not in own.get("experience", {}):
         experience["total_years"] = max(
