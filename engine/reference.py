@@ -54,32 +54,117 @@ def pattern_holds(pattern, facts: dict[str, dict], derived: set) -> bool:
 
 
 class ReferenceEvaluator:
+    """Evaluates the rules stratum by stratum, each to its fixpoint.
+
+    Each rule's conditions are compiled once into a Python predicate, and the
+    rules of a stratum are put in dependency order, so one pass reaches the
+    fixpoint (a further pass runs only if a positive dependency cycle exists).
+    """
+
     def __init__(self, ruleset: RuleSet):
         self.ruleset = ruleset
         strata: dict[int, list[Rule]] = defaultdict(list)
         for rule in ruleset.rules:
             strata[rule.stratum].append(rule)
-        self.strata = [strata[s] for s in sorted(strata)]
+        self.strata = [
+            [(rule.id, rule.concludes, compile_conditions(rule.when)) for rule in _ordered(rules)]
+            for _, rules in sorted(strata.items())
+        ]
 
     def run(self, facts: dict[str, dict]) -> list[str]:
-        """Ids of the rules that fire on ``facts`` (section name -> fact), in rule order."""
+        """Ids of the rules that fire on ``facts`` (section name -> fields), in firing order."""
         derived: set = set()
         fired: list[str] = []
         for rules in self.strata:
-            pending = list(rules)
-            changed = True
-            while changed:
-                changed = False
+            pending = rules
+            while pending:
                 waiting = []
-                for rule in pending:
-                    if all(pattern_holds(p, facts, derived) for p in rule.when):
-                        fired.append(rule.id)
-                        derived.add(rule.concludes)
-                        changed = True
+                for entry in pending:
+                    rule_id, concludes, holds = entry
+                    if holds(facts, derived):
+                        fired.append(rule_id)
+                        derived.add(concludes)
                     else:
-                        waiting.append(rule)
+                        waiting.append(entry)
+                if len(waiting) == len(pending) or not waiting:
+                    break
+                # something fired: rules still waiting may now hold (positive cycle)
                 pending = waiting
         return fired
+
+
+def _ordered(rules: list[Rule]) -> list[Rule]:
+    """Rules so that each comes after the rules concluding what it needs (when possible)."""
+    producers: dict = defaultdict(list)
+    for rule in rules:
+        producers[rule.concludes].append(rule)
+    order: list[Rule] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def visit(rule: Rule) -> None:
+        if state.get(rule.id):
+            return  # done, or a cycle (handled by the fixpoint loop)
+        state[rule.id] = 1
+        for p in rule.fact_patterns:
+            if not p.negated:
+                for dep in producers.get(p.pred, ()):
+                    visit(dep)
+        state[rule.id] = 2
+        order.append(rule)
+
+    for rule in rules:
+        visit(rule)
+    return order
+
+
+def compile_conditions(when: tuple):
+    """A predicate ``(facts, derived) -> bool`` for a rule's conditions.
+
+    Derived-fact conditions are checked first: a set lookup rules most rules out.
+    """
+    cheap_first = sorted(when, key=lambda p: 0 if isinstance(p, FactPattern) else 1)
+    checks = [_compile_pattern(p) for p in cheap_first]
+    if len(checks) == 1:
+        return checks[0]
+    return lambda facts, derived: all(check(facts, derived) for check in checks)
+
+
+def _compile_pattern(p):
+    if isinstance(p, FactPattern):
+        pred, negated = p.pred, p.negated
+        if negated:
+            return lambda facts, derived: pred not in derived
+        return lambda facts, derived: pred in derived
+    group = _compile_group(p.tests)
+    if p.section == "*":
+        return lambda facts, derived: any(group(f) for f in facts.values())
+    section = p.section
+    return lambda facts, derived: group(facts[section])
+
+
+def _compile_group(group: Group):
+    parts = [
+        _compile_group(item) if isinstance(item, Group) else _compile_test(item)
+        for item in group.items
+    ]
+    if group.mode == "any":
+        return lambda fact: any(part(fact) for part in parts)
+    if len(parts) == 1:
+        return parts[0]
+    return lambda fact: all(part(fact) for part in parts)
+
+
+def _compile_test(test: FieldTest):
+    field, value = test.field, test.value
+    if test.op == "in":
+        return lambda fact: fact.get(field) is not None and fact.get(field) in value
+    compare = _CMP[test.op]
+
+    def check(fact: dict) -> bool:
+        actual = fact.get(field)
+        return actual is not None and compare(actual, value)
+
+    return check
 
 
 @dataclass(frozen=True)
