@@ -1,0 +1,97 @@
+"""The engine's contract: prepare once, answer many times, fail loudly and typed."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from pmpath import Engine, EngineError, KnowledgeError, ProfileError
+
+PM = {"experience": {"total_years": 4, "product_years": 3}, "track_record": {"launches": 2}}
+
+
+def test_the_ruleset_is_registered_under_a_name_derived_from_knowledge_version(engine):
+    assert engine.knowledge_version[:12] in engine._session.name
+    assert len(engine.knowledge_version) == 64
+
+
+def test_two_engines_on_the_same_knowledge_coexist_and_agree(engine):
+    other = Engine.load()
+    try:
+        assert other._session.name != engine._session.name
+        assert other.recommend(PM).to_json() == engine.recommend(PM).to_json()
+    finally:
+        other.close()
+
+
+def test_an_exception_inside_a_durable_action_is_raised_not_swallowed(root):
+    engine = Engine.load(backend="host")
+    host = engine._session._host
+    original = host._actions["met.pm.ships"]
+
+    def broken(c):
+        raise RuntimeError("boom in an action")
+
+    host._actions["met.pm.ships"] = broken
+    try:
+        # durable binds actions at registration: rebind through its ruleset
+        ruleset = host.get_ruleset(engine._session.name)
+        ruleset._actions["met.pm.ships"] = type(ruleset._actions["met.pm.ships"])(broken)
+        with pytest.raises(EngineError, match="boom in an action"):
+            engine.recommend(PM)
+        ruleset._actions["met.pm.ships"] = type(ruleset._actions["met.pm.ships"])(original)
+        assert engine.recommend(PM).level == "pm"  # the engine survives
+    finally:
+        engine.close()
+
+
+def test_a_ruleset_that_concludes_two_specializations_is_an_engine_error(tmp_path, root):
+    rules = tmp_path / "rules"
+    shutil.copytree(root / "rules", rules)
+    path = rules / "specialization.yaml"
+    text = path.read_text()
+    growth, feature = "derived: {dominant_work: growth}", "derived: {dominant_work: feature}"
+    path.write_text(text.replace(growth, feature))
+    engine = Engine.load(rules=rules)
+    try:
+        rec = engine.recommend(
+            {"experience": {"total_years": 3, "product_years": 2}, "work": {"feature": 2}}
+        )
+        with pytest.raises(EngineError, match="specialization"):
+            rec.to_dict()
+    finally:
+        engine.close()
+
+
+def test_a_bad_profile_is_a_profile_error_with_the_field_path(engine):
+    with pytest.raises(ProfileError) as caught:
+        engine.recommend({"experience": {"total_years": 2, "product_years": "3"}})
+    assert caught.value.path == "experience.product_years"
+    assert caught.value.code == "P006"
+
+
+def test_broken_knowledge_is_a_knowledge_error_with_file_and_line(tmp_path, root):
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(root / "knowledge", knowledge)
+    (knowledge / "levels.yaml").write_text(
+        (knowledge / "levels.yaml").read_text().replace("kwan_level: 2", "kwan_level: seven")
+    )
+    with pytest.raises(KnowledgeError) as caught:
+        Engine.load(knowledge=knowledge)
+    problem = caught.value.problems[0]
+    assert problem.file.endswith("levels.yaml") and problem.code == "K001" and problem.line > 1
+
+
+def test_recommend_reference_needs_no_durable_and_agrees(engine):
+    assert engine.recommend_reference(PM).to_json() == engine.recommend(PM).to_json()
+
+
+def test_the_lean_driver_recycles_its_state_without_changing_answers(engine):
+    session = engine._session
+    first = engine.recommend(PM).to_json()
+    sid = session._lean_sid
+    for _ in range(session.RECYCLE + 5):
+        engine.recommend(PM)
+    assert session._lean_sid != sid
+    assert engine.recommend(PM).to_json() == first
