@@ -96,15 +96,17 @@ class DurableSession:
         state = None
         clean = False
         try:
-            profile = json.dumps(facts)
-            _, state = _dre.assert_facts(handle, profile)
+            for fact in facts:
+                message = json.dumps(fact)
+                _, state = _dre.assert_fact(handle, message)
+                asserted.append(message)
             self._drain(handle, state, sid, fired, asserted)
             for phase in self._phase_json:
                 message = phase % sid
                 _dre.assert_fact(handle, message)
                 asserted.append(message)
                 self._drain(handle, state, sid, fired, asserted)
-            clean = self._reset(handle, state, profile, asserted)
+            clean = self._reset(handle, state, asserted)
         except Exception as exc:
             raise EngineError(f"durable_rules failed on a profile: {exc}") from exc
         finally:
@@ -132,11 +134,9 @@ class DurableSession:
                     asserted.append(fact)
             message = _dre.complete_and_start_action(handle, state)
 
-    def _reset(self, handle: int, state: int, profile: str, asserted: list) -> bool:
+    def _reset(self, handle: int, state: int, asserted: list) -> bool:
         """Retract a run's facts, newest first; True if the state is empty and quiet."""
-        if asserted:
-            _dre.retract_facts(handle, "[" + ",".join(reversed(asserted)) + "]")
-        _dre.retract_facts(handle, profile)
+        _dre.retract_facts(handle, "[" + ",".join(reversed(asserted)) + "]")
         # a retraction that woke a rule is never expected: then start afresh
         return _dre.start_action_for_state(handle, state) is None
 
