@@ -42,16 +42,19 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import EngineError, KnowledgeError, PmpathError, Problem
 from .facts import sections
 from .reference import explain_rule, pattern_holds
-from .ruleset import FactPattern, Pred, Rule
+from .ruleset import FactPattern, Pred, Rule, RuleSet
 
 if TYPE_CHECKING:  # pragma: no cover
     from .knowledgebase import Knowledge, Level
@@ -274,31 +277,31 @@ class ScoreBreakdown:
     lower_weight: Fraction
     deduction: Fraction
 
-    @property
+    @cached_property
     def unrounded(self) -> Fraction:
         """The score before clamping to 0..100 and rounding."""
         return self.role_points + self.lower_points - self.deduction
 
-    @property
+    @cached_property
     def role_weight(self) -> Fraction:
         return Fraction(1) - self.lower_weight if self.lower_total else Fraction(1)
 
-    @property
+    @cached_property
     def effective_lower_weight(self) -> Fraction:
         return self.lower_weight if self.lower_total else Fraction(0)
 
-    @property
+    @cached_property
     def role_points(self) -> Fraction:
         share = Fraction(self.role_met, self.role_total) if self.role_total else Fraction(1)
         return 100 * self.role_weight * share
 
-    @property
+    @cached_property
     def lower_points(self) -> Fraction:
         if not self.lower_total:
             return Fraction(0)
         return 100 * self.lower_weight * Fraction(self.lower_met, self.lower_total)
 
-    @property
+    @cached_property
     def score(self) -> int:
         clamped = min(Fraction(100), max(Fraction(0), self.unrounded))
         return math.floor(clamped + Fraction(1, 2))
@@ -585,24 +588,53 @@ def assess(
     )
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What fit needs from a ruleset, computed once per loaded ruleset."""
+
+    own: dict[str, Rule]  # rule id -> the rule without its injected conditions
+    met_strata: tuple[tuple[Rule, ...], ...]  # `met` rules (stripped), by stratum
+
+
+_plans: dict[int, tuple[weakref.ref, _Plan]] = {}
+_plans_lock = threading.Lock()
+
+
+def _plan(ruleset: RuleSet) -> _Plan:
+    entry = _plans.get(id(ruleset))
+    if entry is not None and entry[0]() is ruleset:
+        return entry[1]
+    own = {}
+    for rule in ruleset.rules:
+        kept = tuple(p for p in rule.when if not (isinstance(p, FactPattern) and p.injected))
+        own[rule.id] = rule if len(kept) == len(rule.when) else replace(rule, when=kept)
+    strata: dict[int, list[Rule]] = defaultdict(list)
+    for rule in ruleset.rules:
+        if rule.concludes[0] == "met":
+            strata[rule.stratum].append(own[rule.id])
+    plan = _Plan(own, tuple(tuple(strata[s]) for s in sorted(strata)))
+    with _plans_lock:
+        for key in [k for k, (ref, _) in _plans.items() if ref() is None]:
+            del _plans[key]  # rulesets no longer loaded
+        _plans[id(ruleset)] = (weakref.ref(ruleset), plan)
+    return plan
+
+
 class _Explainer:
     """Explains rules on one candidate, ignoring the injected bottom-up gating."""
 
-    def __init__(self, ruleset, facts: dict[str, dict], fired: Iterable[str]):
+    def __init__(self, ruleset: RuleSet, facts: dict[str, dict], fired: Iterable[str]):
         self.ruleset = ruleset
+        self.plan = _plan(ruleset)
         self.facts = facts
         self.fired_preds: set[Pred] = {ruleset.by_id[r].concludes for r in fired}
         self.derived = self._ungated(set(self.fired_preds))
-        self._cache: dict[str, RuleCheck] = {}
+        self._cache: dict[tuple, RuleCheck] = {}
 
     def _ungated(self, derived: set) -> set:
         """The fired facts plus every ``met`` fact whose own conditions hold, any rung."""
-        strata: dict[int, list[Rule]] = defaultdict(list)
-        for rule in self.ruleset.rules:
-            if rule.concludes[0] == "met":
-                strata[rule.stratum].append(rule)
-        for s in sorted(strata):
-            pending = strata[s]
+        for stratum in self.plan.met_strata:
+            pending = list(stratum)
             changed = True
             while changed:
                 changed = False
@@ -610,7 +642,7 @@ class _Explainer:
                 for rule in pending:
                     if rule.concludes in derived:
                         continue
-                    if all(pattern_holds(p, self.facts, derived) for p in _own_conditions(rule)):
+                    if all(pattern_holds(p, self.facts, derived) for p in rule.when):
                         derived.add(rule.concludes)
                         changed = True
                     else:
@@ -619,12 +651,14 @@ class _Explainer:
         return derived
 
     def rule(self, rule: Rule, depth: int = 0, seen: frozenset = frozenset()) -> RuleCheck:
-        if depth == 0 and rule.id in self._cache:
-            return self._cache[rule.id]
-        own = _own_conditions(rule)
-        results = explain_rule(replace(rule, when=own), self.facts, self.derived)
+        key = (rule.id, depth, seen)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        own = self.plan.own[rule.id]
+        results = explain_rule(own, self.facts, self.derived)
         conditions = []
-        for pattern, result in zip(own, results, strict=True):
+        for pattern, result in zip(own.when, results, strict=True):
             via: tuple[RuleCheck, ...] = ()
             if (
                 isinstance(pattern, FactPattern)
@@ -643,13 +677,8 @@ class _Explainer:
             all(c.holds for c in conditions),
             tuple(conditions),
         )
-        if depth == 0:
-            self._cache[rule.id] = check
+        self._cache[key] = check
         return check
-
-
-def _own_conditions(rule: Rule) -> tuple:
-    return tuple(p for p in rule.when if not (isinstance(p, FactPattern) and p.injected))
 
 
 def _weights(k: Knowledge) -> dict[str, Fraction]:
