@@ -440,8 +440,8 @@ def _text_explain(rec, data, gaps, out, heading, para, style) -> None:
             para(f"{gap.requirement}: {gap.description} [{gap.source}]", "      ", "  - ")
             if not gap.rules:
                 para("no rule can meet this requirement", "      ")
-            for check in gap.rules:
-                _text_check(check, para, "      ")
+            for n, check in enumerate(gap.rules):
+                _text_check(check, para, "      ", first=n == 0)
     steps = [s for s in data["next_steps"] if s["rules"]]
     if steps:
         heading("Why each step")
@@ -454,27 +454,33 @@ def _text_explain(rec, data, gaps, out, heading, para, style) -> None:
                 if facts:
                     para(f"read: {show_facts(facts)}", "          ", "      ")
     rest = [item for item in data["trace"] if item["rule"] not in shown]
-    heading(f"Every rule that fired ({len(data['trace'])}); not shown above: {len(rest)}")
+    heading(f"Other rules that fired ({len(rest)} of {len(data['trace'])})")
     evidence(rest)
 
 
-def _text_check(check: RuleCheck, para, indent: str) -> None:
-    para(f"{check.rule} did not hold ({check.because})", indent + "    ", indent)
+def _text_check(check: RuleCheck, para, indent: str, first: bool = True) -> None:
+    para(f"{'rule' if first else 'nor could rule'} {check.rule}:", indent + "    ", indent)
     for unmet in check.unmet:
         _text_unmet(unmet, para, indent + "  ")
 
 
 def _text_unmet(unmet: Unmet, para, indent: str) -> None:
     if unmet.causes:
-        para(f"x {unmet.condition}: no rule concluded it", indent + "  ", indent)
-        for cause in unmet.causes:
-            _text_check(cause, para, indent + "  ")
+        para(f"x {unmet.condition} does not hold", indent + "  ", indent)
+        for n, cause in enumerate(unmet.causes):
+            _text_check(cause, para, indent + "    ", first=n == 0)
         return
+    para(f"x {unmet.condition}{_found(unmet)}", indent + "  ", indent)
+
+
+def _found(unmet: Unmet) -> str:
+    """``: it is 0.7`` (one value read) or ``: a is 1, b is 2`` (several)."""
     values = [(k, v) for k, v in unmet.values.items() if ":" not in k]
-    text = f"x needs {unmet.condition}"
-    if values:
-        text += "; " + ", ".join(f"{k} is {show_value(v)}" for k, v in values)
-    para(text, indent + "  ", indent)
+    if not values:
+        return ""
+    if len(values) == 1:
+        return f": it is {show_value(values[0][1])}"
+    return ": " + ", ".join(f"{k} is {show_value(v)}" for k, v in values)
 
 
 # -- markdown ---------------------------------------------------------------------
@@ -564,8 +570,8 @@ def _markdown_explain(data: dict, gaps: list[GapExplanation]) -> list[str]:
         for gap in gaps:
             shown.add(f"ladder.gap.{gap.requirement}")
             out.append(f"- `{gap.requirement}`: {md(gap.description)} *({md(gap.source)})*")
-            for check in gap.rules:
-                out += _markdown_check(check, "  ")
+            for n, check in enumerate(gap.rules):
+                out += _markdown_check(check, "  ", first=n == 0)
     steps = [s for s in data["next_steps"] if s["rules"]]
     if steps:
         out += ["", "### Why each step", ""]
@@ -581,22 +587,18 @@ def _markdown_explain(data: dict, gaps: list[GapExplanation]) -> list[str]:
                 line += f"  \n  read: {md(show_facts(facts))}"
             out.append(line)
     rest = [item for item in data["trace"] if item["rule"] not in shown]
-    out += ["", f"### Every other rule that fired ({len(rest)} of {len(data['trace'])})", ""]
+    out += ["", f"### Other rules that fired ({len(rest)} of {len(data['trace'])})", ""]
     evidence(rest)
     return out
 
 
-def _markdown_check(check: RuleCheck, indent: str) -> list[str]:
-    out = [f"{indent}- `{check.rule}` did not hold ({md(check.because)})"]
+def _markdown_check(check: RuleCheck, indent: str, first: bool = True) -> list[str]:
+    out = [f"{indent}- {'rule' if first else 'nor could rule'} `{check.rule}`:"]
     for unmet in check.unmet:
         if unmet.causes:
-            out.append(f"{indent}  - {md(unmet.condition)}: no rule concluded it")
-            for cause in unmet.causes:
-                out += _markdown_check(cause, indent + "    ")
+            out.append(f"{indent}  - ✗ `{unmet.condition}` does not hold")
+            for n, cause in enumerate(unmet.causes):
+                out += _markdown_check(cause, indent + "    ", first=n == 0)
             continue
-        values = [(k, v) for k, v in unmet.values.items() if ":" not in k]
-        text = f"needs {md(unmet.condition)}"
-        if values:
-            text += "; " + ", ".join(f"{md(k)} is {md(show_value(v))}" for k, v in values)
-        out.append(f"{indent}  - {text}")
+        out.append(f"{indent}  - ✗ `{unmet.condition}`{md(_found(unmet))}")
     return out

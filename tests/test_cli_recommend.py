@@ -102,16 +102,23 @@ def test_explain_adds_the_rules_that_fired_and_the_facts_they_read():
     assert "read: scope.owns_roadmap = true, scope.strategy_horizon_months = 6" in out
     assert "\nWhy Core PM, I-shaped\n" in out
     assert "read: derived.dominant_work = feature" in out
-    assert "Every rule that fired (" in out
+    assert "\nOther rules that fired (" in out
 
 
 def test_explain_says_which_conditions_of_each_gap_failed_on_which_values():
     out = run("recommend", SENIOR, "--explain").stdout
     why_not = out.split("\nWhy not Director of Product yet\n", 1)[1].split("\n\n", 1)[0]
-    assert "met.director.product-experience did not hold" in why_not
-    assert "x needs experience.product_years >= 7 (director_min_product_years)" in why_not
-    assert "experience.product_years is 6" in why_not
-    assert "track_record.mentors_pms is 1" in why_not
+    assert "rule met.director.product-experience:" in why_not
+    assert "x experience.product_years >= 7 (director_min_product_years): it is 6" in why_not
+    assert "x track_record.mentors_pms >= 2 (director_min_mentees): it is 1" in why_not
+
+
+def test_explain_lists_alternative_rules_for_a_requirement():
+    profile = "experience: {total_years: 1, product_years: 0}\n"
+    out = run("recommend", "-", "--explain", input=profile).stdout
+    first = "rule met.apm.product-role.years:\n        x experience.product_years > 0: it is 0"
+    assert first in out
+    assert "nor could rule met.apm.product-role.programme:" in out
 
 
 def test_explain_follows_a_missing_signal_to_the_profile_fields_behind_it(engine):
@@ -187,7 +194,8 @@ def test_markdown_has_a_title_a_summary_table_gaps_and_numbered_steps():
 def test_markdown_with_explain_shows_why_not_the_next_rung():
     out = run("recommend", SENIOR, "--format", "markdown", "--explain").stdout
     assert "### Why not Director of Product yet" in out
-    assert "`met.director.product-experience` did not hold" in out
+    assert "rule `met.director.product-experience`:" in out
+    assert "✗ `experience.product_years >= 7 (director_min_product_years)`: it is 6" in out
 
 
 def test_markdown_escapes_what_a_profile_name_could_break():
