@@ -119,6 +119,18 @@ class ConditionCheck:
                 out.update(cond.leaf_values(failing_only))
         return out
 
+    @property
+    def words(self) -> str:
+        """The condition for a reader: a derived fact is named by what its rules say it means.
+
+        ``signal leads_people`` reads ``leads other product people, with or
+        without reporting lines (signal leads_people)``.
+        """
+        if not self.via:
+            return self.condition
+        meanings = dict.fromkeys(_sentence(r.because) for r in self.via)
+        return f"{' or '.join(meanings)} ({self.condition})"
+
     def to_dict(self) -> dict:
         out: dict = {"condition": self.condition, "holds": self.holds, "values": self.values}
         if self.via:
@@ -166,7 +178,7 @@ class RequirementCheck:
     def why(self) -> str:
         """One line: the rule that met it and the values it read, or what failed on which values.
 
-        ``Has shipped ... (track_record.launches = 5)`` when met; ``needs
+        ``Has shipped ... (track_record.launches = 5)`` when met; ``needs:
         track_record.launches >= 3 (senior_pm_min_launches); has
         track_record.launches = 1`` when not, one clause per failed condition.
         """
@@ -181,7 +193,7 @@ class RequirementCheck:
         for rule in self.rules:
             for cond in rule.failed:
                 shown = _values(cond.leaf_values(failing_only=True))
-                text = f"needs {cond.condition}" + (f"; has {shown}" if shown else "")
+                text = f"needs: {cond.words}" + (f"; has {shown}" if shown else "")
                 if text not in parts:
                     parts.append(text)
         return " | ".join(parts) if parts else "no rule concludes this requirement"
@@ -733,15 +745,15 @@ def _match(rec: Recommendation, asked: str, weights: dict[str, Fraction]) -> Spe
         status, deduction = "match", Fraction(0)
         explanation = (
             f"Asked for {_a(want['title'])}; the candidate's main kind of product work is "
-            f"{work_title.lower()} ({_num(years)} years), so they are one."
+            f"{work_title.lower()} ({_years(years)}), so they are one."
         )
         ids: tuple[str, ...] = ()
     elif years > 0 and Fraction(str(years)) >= breadth:
         status, deduction = "partial", weights[PARTIAL_POINTS]
         explanation = (
             f"Asked for {_a(want['title'])}; the candidate is {_a(have['title'])} "
-            f"({_num(dominant_years)} years of {_work_title(k, dominant)}) with "
-            f"{_num(years)} years of {work_title.lower()}: some of the asked kind of work, "
+            f"({_years(dominant_years)} of {_work_title(k, dominant)}) with "
+            f"{_years(years)} of {work_title.lower()}: some of the asked kind of work, "
             "but not their main one, so expect a ramp-up."
         )
         ids = PARTIAL_PROBLEMS
@@ -750,11 +762,11 @@ def _match(rec: Recommendation, asked: str, weights: dict[str, Fraction]) -> Spe
         if dominant == "none":
             background = "no product work recorded"
         else:
-            background = f"{_num(dominant_years)} years of {_work_title(k, dominant)}"
+            background = f"{_years(dominant_years)} of {_work_title(k, dominant)}"
         explanation = (
             f"Asked for {_a(want['title'])}; the candidate is {_a(have['title'])} ({background}) "
-            f"with {_num(years)} years of {work_title.lower()}, under the "
-            f"{_num(float(breadth))} year that counts as having done it: their playbook may "
+            f"with {_years(years)} of {work_title.lower()}, under the "
+            f"{_years(float(breadth))} that counts as having done it: their playbook may "
             "not transfer."
         )
         ids = MISMATCH_PROBLEMS
@@ -828,6 +840,16 @@ def _unknown(what: str, value: Any, choices: list[str]) -> str:
         if close:
             text += f" (did you mean '{close[0]}'?)"
     return text
+
+
+def _sentence(text: str) -> str:
+    """A rule's ``because`` as a clause: first letter lowered, final full stop dropped."""
+    text = text.strip().rstrip(".")
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _years(value: float) -> str:
+    return f"{_num(value)} year{'' if value == 1 else 's'}"
 
 
 def _values(values: dict[str, Any]) -> str:

@@ -154,13 +154,17 @@ def test_an_unmet_requirement_shows_the_failed_condition_down_to_profile_values(
         "scope.pm_reports": 0,
         "scope.managers_reporting": 0,
     }
-    assert req.why.startswith("needs signal leads_people; has scope.leads_pms = false")
+    assert req.why == (
+        "needs: leads other product people, with or without reporting lines "
+        "(signal leads_people); has scope.leads_pms = false, scope.pm_reports = 0, "
+        "scope.managers_reporting = 0"
+    )
 
 
 def test_a_threshold_condition_names_its_threshold(engine):
     req = requirement(engine.fit(KWAME, role="director"), "director.product-experience")
     assert req.why == (
-        "needs experience.product_years >= 7 (director_min_product_years); "
+        "needs: experience.product_years >= 7 (director_min_product_years); "
         "has experience.product_years = 6"
     )
 
