@@ -9,9 +9,13 @@ trace lists every fired rule with the facts it read.
 
 from __future__ import annotations
 
+import functools
 import json
+import math
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from .errors import EngineError
@@ -36,18 +40,34 @@ class Recommendation:
     # -- the conclusions --------------------------------------------------------
     @cached_property
     def _rules(self) -> list[Rule]:
-        seen = set(self.fired)
-        return [r for r in self.model.ruleset.rules if r.id in seen] if seen else []
+        """The rules that fired, in rule order."""
+        order = self.model.rule_order
+        rules = self.model.ruleset.rules
+        return [rules[i] for i in sorted({order[i] for i in self.fired if i in order})]
 
     @cached_property
     def _concluded(self) -> dict[Pred, list[Rule]]:
         out: dict[Pred, list[Rule]] = {}
+        by_kind: dict[str, list[str]] = {}
         for rule in self._rules:
-            out.setdefault(rule.concludes, []).append(rule)
+            pred = rule.concludes
+            rules = out.get(pred)
+            if rules is None:
+                out[pred] = [rule]
+                by_kind.setdefault(pred[0], []).append(pred[1])
+            else:
+                rules.append(rule)
+        self.__dict__["_by_kind"] = by_kind
         return out
 
+    @cached_property
+    def _by_kind(self) -> dict[str, list[str]]:
+        """Concluded fact ids by kind, in the order of ``_concluded``."""
+        self._concluded  # noqa: B018 - fills _by_kind as it goes
+        return self.__dict__["_by_kind"]
+
     def _ids(self, kind: str) -> list[str]:
-        return [ident for (k, ident) in self._concluded if k == kind]
+        return list(self._by_kind.get(kind, ()))
 
     def _one(self, kind: str, required: bool = True) -> str | None:
         ids = self._ids(kind)
@@ -124,15 +144,18 @@ class Recommendation:
 
     def support(self, pred: Pred) -> list[Rule]:
         """Every fired rule that ``pred`` rests on, transitively, in rule order."""
-        found: dict[str, Rule] = {}
+        premises = _codec_for(self.model).premises
+        order = self.model.rule_order
+        concluded = self._concluded
+        found: dict[str, int] = {}  # rule id -> its place in rule order
         stack = [pred]
         while stack:
-            for rule in self._concluded.get(stack.pop(), ()):
+            for rule in concluded.get(stack.pop(), ()):
                 if rule.id not in found:
-                    found[rule.id] = rule
-                    stack.extend(p.pred for p in rule.fact_patterns if not p.negated)
-        order = self.model.rule_order
-        return sorted(found.values(), key=lambda r: order[r.id])
+                    found[rule.id] = order[rule.id]
+                    stack.extend(premises[rule.id])
+        rules = self.model.ruleset.rules
+        return [rules[i] for i in sorted(found.values())]
 
     def why(self, step_id: str) -> tuple[str, list[Rule]]:
         k = self.model.knowledge
@@ -195,81 +218,370 @@ class Recommendation:
     # -- output v1 ---------------------------------------------------------------------
     def to_dict(self) -> dict:
         """The recommendation as output v1 (spec section 4), plain JSON types only."""
-        k = self.model.knowledge
-        level = k.level_by_id[self.level]
-        nxt = k.next_level(self.level)
-        spec = k.specializations[self.specialization]
-        out: dict = {
+        level, spec, path, shape = self.level, self.specialization, self.path, self.shape
+        evidence = self._evidence_item
+        return self._assemble(
+            profile={"id": self.profile.get("id"), "name": self.profile.get("name")},
+            level=self._level_block([evidence(r) for r in self.support(("level", level))]),
+            next_level=self._next_level_block(),
+            path=path,
+            path_evidence=[evidence(r) for r in self.support(("path", path))] if path else [],
+            specialization=self._specialization_block(
+                [
+                    evidence(r)
+                    for r in self.support(("specialization", spec)) + self.support(("shape", shape))
+                ]
+            ),
+            next_steps=[self._step_item(step_id) for step_id in self.steps],
+            trace=[evidence(r) for r in self._rules],
+            warnings=self.warnings(),
+        )
+
+    # The parts of output v1. `to_dict` fills them with values; `to_json` runs the
+    # same functions with placeholders to precompute their JSON text (`_CompactCodec`).
+    def _assemble(self, **parts: Any) -> dict:
+        return {
             "schema_version": SCHEMA_VERSION,
             "knowledge_version": self.model.knowledge_version,
-            "profile": {"id": self.profile.get("id"), "name": self.profile.get("name")},
-            "level": {
-                "id": level.id,
-                "title": level.title,
-                "kwan_level": level.kwan_level,
-                "kwan_name": level.kwan_name,
-                "evidence": [self._evidence_item(r) for r in self.support(("level", level.id))],
-            },
-            "next_level": None,
-            "path": self.path,
-            "path_evidence": (
-                [self._evidence_item(r) for r in self.support(("path", self.path))]
-                if self.path
-                else []
-            ),
-            "specialization": {
-                "id": spec["id"],
-                "title": spec["title"],
-                "work_type": spec["work_type"],
-                "shape": self.shape,
-                "evidence": [
-                    self._evidence_item(r)
-                    for r in self.support(("specialization", spec["id"]))
-                    + self.support(("shape", self.shape))
-                ],
-            },
-            "next_steps": [],
-            "trace": [self._evidence_item(r) for r in self._rules],
-            "warnings": self.warnings(),
+            "profile": parts["profile"],
+            "level": parts["level"],
+            "next_level": parts["next_level"],
+            "path": parts["path"],
+            "path_evidence": parts["path_evidence"],
+            "specialization": parts["specialization"],
+            "next_steps": parts["next_steps"],
+            "trace": parts["trace"],
+            "warnings": parts["warnings"],
         }
-        if nxt is not None:
-            out["next_level"] = {
-                "id": nxt.id,
-                "title": nxt.title,
-                "kwan_level": nxt.kwan_level,
-                "kwan_name": nxt.kwan_name,
-                "gaps": [
-                    {
-                        "requirement": r,
-                        "description": k.requirements[r].description,
-                        "source": k.requirements[r].source,
-                        "rule": f"ladder.gap.{r}",
-                    }
-                    for r in self.gaps
-                ],
-            }
-        for step_id in self.steps:
-            step = k.steps[step_id]
-            why, rules = self.why(step_id)
-            out["next_steps"].append(
+
+    def _level_block(self, evidence: Any) -> dict:
+        level = self.model.knowledge.level_by_id[self.level]
+        return {
+            "id": level.id,
+            "title": level.title,
+            "kwan_level": level.kwan_level,
+            "kwan_name": level.kwan_name,
+            "evidence": evidence,
+        }
+
+    def _next_level_block(self) -> dict | None:
+        k = self.model.knowledge
+        nxt = k.next_level(self.level)
+        if nxt is None:
+            return None
+        return {
+            "id": nxt.id,
+            "title": nxt.title,
+            "kwan_level": nxt.kwan_level,
+            "kwan_name": nxt.kwan_name,
+            "gaps": [
                 {
-                    "id": step.id,
-                    "title": step.title,
-                    "description": step.description,
-                    "why": why,
-                    "leads_to": self.leads_to(step_id),
-                    "source": step.source,
-                    "rules": [r.id for r in rules],
-                    "answers": [r.gap for r in rules if r.gap],
+                    "requirement": r,
+                    "description": k.requirements[r].description,
+                    "source": k.requirements[r].source,
+                    "rule": f"ladder.gap.{r}",
                 }
-            )
-        return out
+                for r in self.gaps
+            ],
+        }
+
+    def _specialization_block(self, evidence: Any) -> dict:
+        spec = self.model.knowledge.specializations[self.specialization]
+        return {
+            "id": spec["id"],
+            "title": spec["title"],
+            "work_type": spec["work_type"],
+            "shape": self.shape,
+            "evidence": evidence,
+        }
+
+    def _step_item(self, step_id: str) -> dict:
+        step = self.model.knowledge.steps[step_id]
+        why, rules = self.why(step_id)
+        return {
+            "id": step.id,
+            "title": step.title,
+            "description": step.description,
+            "why": why,
+            "leads_to": self.leads_to(step_id),
+            "source": step.source,
+            "rules": [r.id for r in rules],
+            "answers": [r.gap for r in rules if r.gap],
+        }
 
     def to_json(self, indent: int | None = 2) -> str:
-        """Output v1 as JSON text: byte-identical for the same profile and knowledge."""
+        """Output v1 as JSON text: byte-identical for the same profile and knowledge.
+
+        ``indent=None`` gives compact JSON (one line, as batch writes it),
+        byte-identical to ``json.dumps(self.to_dict(), ensure_ascii=False,
+        separators=(",", ":"))`` but several times faster: see `_CompactCodec`.
+        """
         if indent is None:
-            return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+            return _codec_for(self.model).render(self)
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+
+# -- the compact JSON fast path -------------------------------------------------------
+#
+# Output v1 is ~10 KB of JSON, and most of it is fixed text: titles, descriptions,
+# reasons, sources, keys. Only the evidence items' ``facts``, the profile's id and
+# name and the warnings read the profile's values; everything else depends on which
+# rules fired. The codec keeps, per model, the JSON text of each part that does not
+# depend on the profile (the level block of each level, the next-level block of each
+# (level, gaps), each step item of each (step, rules, level), each rule's evidence
+# up to its facts) and joins them with the few values each profile brings. Every
+# cached text comes from running the part's own builder (`Recommendation._level_block`
+# and friends, shared with `to_dict`) through `json.dumps`, with placeholders where
+# per-profile text goes, so the two paths cannot drift; tests/test_serialization.py
+# holds them byte-identical over many profiles.
+
+_dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+_CACHE_MAX = 8192  # texts kept per kind of part before a cache starts afresh
+
+
+def _scalar_json(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False)`` for the scalars facts hold, faster."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and value == value and value not in (math.inf, -math.inf):
+        return float.__repr__(value)
+    return _dumps(value)  # anything else: exactly what json.dumps says
+
+
+class _Hole:
+    """A placeholder for text that each profile brings."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+_HOLE = _Hole("list")
+
+
+def _split(value: Any) -> list[str]:
+    """The JSON text of ``value`` around its holes: n holes give n + 1 strings."""
+    segments: list = [""]
+
+    def walk(v: Any) -> None:
+        if isinstance(v, _Hole):
+            segments.append(v)
+            segments.append("")
+        elif isinstance(v, dict):
+            segments[-1] += "{"
+            for i, (key, item) in enumerate(v.items()):
+                segments[-1] += ("," if i else "") + _dumps(key) + ":"
+                walk(item)
+            segments[-1] += "}"
+        elif isinstance(v, list | tuple):
+            segments[-1] += "["
+            for i, item in enumerate(v):
+                if i:
+                    segments[-1] += ","
+                walk(item)
+            segments[-1] += "]"
+        else:
+            segments[-1] += _dumps(v)
+
+    walk(value)
+    return [s for s in segments if not isinstance(s, _Hole)]
+
+
+class _RuleEvidence:
+    """One rule's evidence item: fixed text around the ``facts`` the rule read."""
+
+    __slots__ = ("constant", "fields", "head", "one")
+
+    def __init__(self, rule: Rule):
+        # what `Recommendation.facts_read` reads, in its key order (a key read
+        # twice keeps its first place and its last value)
+        reads: dict[str, tuple] = {}
+        for p in rule.when:
+            if isinstance(p, FactPattern):
+                reads[f"{p.kind}:{p.id}"] = (None, _dumps(not p.negated))
+                continue
+            for t in p.tests.tests():
+                reads[f"{p.section}.{t.field}"] = (p.section, t.field)
+        head = {"rule": rule.id, "because": rule.because, "source": rule.source, "facts": {}}
+        self.head = _dumps(head)[:-3] + "{"  # up to the facts' opening brace
+        #: (text before the value, section or None, field) per key; for a
+        #: constant the text is the whole "key":value pair
+        fields = []
+        for i, (key, (section, name)) in enumerate(reads.items()):
+            lead = ("," if i else "") + _dumps(key) + ":"
+            fields.append((lead + name, None, None) if section is None else (lead, section, name))
+        self.fields = tuple(fields)
+        variable = [f for f in fields if f[1] is not None]
+        self.constant = None
+        #: (text up to the value, section, field, text after) when it read exactly one
+        self.one = None
+        if not variable:  # the whole text: the rule read no profile value (facts by id)
+            self.constant = self.render({}, {})
+        if len(variable) == 1:
+            i = fields.index(variable[0])
+            before = self.head + "".join(f[0] for f in fields[:i]) + variable[0][0]
+            after = "".join(f[0] for f in fields[i + 1 :]) + "}}"
+            self.one = (before, variable[0][1], variable[0][2], after)
+
+    def render(self, profile: dict, derived: dict) -> str:
+        if self.constant is not None:
+            return self.constant
+        if self.one is not None:
+            before, section, name, after = self.one
+            fact = derived if section == "derived" else profile.get(section, {})
+            return before + _scalar_json(fact.get(name)) + after
+        parts = [self.head]
+        for lead, section, name in self.fields:
+            if section is None:
+                parts.append(lead)
+            else:
+                fact = derived if section == "derived" else profile.get(section, {})
+                parts.append(lead + _scalar_json(fact.get(name)))
+        parts.append("}}")
+        return "".join(parts)
+
+
+class _CompactCodec:
+    """The precomputed JSON text of one model's output parts (see above)."""
+
+    def __init__(self, model: Model):
+        self.model_ref = weakref.ref(model)
+        self._evidence: dict[str, _RuleEvidence] = {}
+        #: rule id -> the facts it rests on (its positive fact patterns)
+        self.premises: dict[str, tuple[Pred, ...]] = {
+            r.id: tuple(p.pred for p in r.fact_patterns if not p.negated)
+            for r in model.ruleset.rules
+        }
+        self._top: str | None = None
+        self._levels: dict[str, list[str]] = {}
+        self._next: dict[tuple, str] = {}
+        self._specs: dict[tuple, list[str]] = {}
+        self._steps: dict[tuple, str] = {}
+        self._values: dict[Any, str] = {}
+
+    def _rule(self, rule: Rule) -> _RuleEvidence:
+        item = self._evidence.get(rule.id)
+        if item is None:
+            item = self._evidence[rule.id] = _RuleEvidence(rule)
+        return item
+
+    def _top_template(self, rec: Recommendation) -> str:
+        if self._top is None:
+            names = [
+                "profile",
+                "level",
+                "next_level",
+                "path",
+                "path_evidence",
+                "specialization",
+                "next_steps",
+                "trace",
+                "warnings",
+            ]
+            holes = {name: _Hole(name) for name in names}
+            skeleton = rec._assemble(**holes)
+            segments = [s.replace("%", "%%") for s in _split(skeleton)]
+            order = [v.name for v in skeleton.values() if isinstance(v, _Hole)]
+            self._top = segments[0] + "".join(
+                f"%({name})s{text}" for name, text in zip(order, segments[1:], strict=True)
+            )
+        return self._top
+
+    def render(self, rec: Recommendation) -> str:
+        # the same order of checks as to_dict: an inconsistent ruleset fails alike
+        level, spec, path, shape = rec.level, rec.specialization, rec.path, rec.shape
+        profile, derived = rec.profile, rec.derived
+        texts: dict[str, str] = {}
+        rule_evidence = self._rule
+
+        def evidence(rules: list[Rule]) -> str:
+            parts = []
+            for rule in rules:
+                text = texts.get(rule.id)
+                if text is None:
+                    text = texts[rule.id] = rule_evidence(rule).render(profile, derived)
+                parts.append(text)
+            return "[" + ",".join(parts) + "]"
+
+        around = self._levels.get(level)
+        if around is None:
+            around = self._remember(self._levels, level, _split(rec._level_block(_HOLE)))
+        level_text = around[0] + evidence(rec.support(("level", level))) + around[1]
+
+        key = (level, tuple(rec.gaps))
+        next_text = self._next.get(key)
+        if next_text is None:
+            next_text = self._remember(self._next, key, _dumps(rec._next_level_block()))
+
+        spec_key = (spec, shape)
+        around = self._specs.get(spec_key)
+        if around is None:
+            around = self._remember(self._specs, spec_key, _split(rec._specialization_block(_HOLE)))
+        spec_text = (
+            around[0]
+            + evidence(rec.support(("specialization", spec)) + rec.support(("shape", shape)))
+            + around[1]
+        )
+
+        steps = []
+        concluded = rec._concluded
+        for step_id in rec.steps:
+            key = (step_id, tuple(r.id for r in concluded[("step", step_id)]), level)
+            text = self._steps.get(key)
+            if text is None:
+                text = self._remember(self._steps, key, _dumps(rec._step_item(step_id)))
+            steps.append(text)
+
+        return self._top_template(rec) % {
+            "profile": '{"id":'
+            + _scalar_json(profile.get("id"))
+            + ',"name":'
+            + _scalar_json(profile.get("name"))
+            + "}",
+            "level": level_text,
+            "next_level": next_text,
+            "path": self._value(path),
+            "path_evidence": evidence(rec.support(("path", path))) if path else "[]",
+            "specialization": spec_text,
+            "next_steps": "[" + ",".join(steps) + "]",
+            "trace": evidence(rec._rules),
+            "warnings": "[" + ",".join(map(_scalar_json, rec.warnings())) + "]",
+        }
+
+    def _value(self, value: Any) -> str:
+        text = self._values.get(value)
+        if text is None:
+            text = self._remember(self._values, value, _dumps(value))
+        return text
+
+    @staticmethod
+    def _remember(cache: dict, key: Any, value: Any) -> Any:
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[key] = value
+        return value
+
+
+_CODECS: dict[int, _CompactCodec] = {}
+
+
+def _codec_for(model: Model) -> _CompactCodec:
+    """The model's codec (kept beside the model, dropped with it; never pickled)."""
+    codec = _CODECS.get(id(model))
+    if codec is None or codec.model_ref() is not model:
+        codec = _CODECS[id(model)] = _CompactCodec(model)
+        weakref.finalize(model, _CODECS.pop, id(model), None)
+    return codec
 
 
 def _num(value: float) -> str:

@@ -1,0 +1,127 @@
+"""``pmpath batch``: score many profiles, one output line per record, in input order."""
+
+from __future__ import annotations
+
+import click
+
+from pmpath.batch import INPUT_FORMATS, OUTPUT_FORMATS, BatchRun
+from pmpath.parallel import default_workers
+
+from .common import knowledge_options, load_engine
+
+
+@click.command("batch")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    metavar="OUT",
+    help="Where to write the results (default: - for stdout).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(OUTPUT_FORMATS),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: one JSON record per line; csv: a flat table.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: this machine's cores; 1 scores in this process).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue into an existing OUT: records already in it (by id) are skipped.",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(INPUT_FORMATS),
+    default="auto",
+    show_default=True,
+    help="What stdin and files with other extensions hold (auto: by extension; - is JSONL).",
+)
+@click.option("--chunk-size", type=click.IntRange(min=1), default=64, hidden=True)
+@knowledge_options
+def command(
+    inputs: tuple[str, ...],
+    output: str,
+    fmt: str,
+    workers: int | None,
+    resume: bool,
+    input_format: str,
+    chunk_size: int,
+    knowledge_dir: str | None,
+    rules_dir: str | None,
+) -> None:
+    """Score many profiles: JSONL, CSV, directories or globs of profile files, or - (stdin).
+
+    Writes one record per input record, in input order: {"id", "ok": true,
+    "recommendation"} or {"id", "ok": false, "error": {"code", "path",
+    "message", "line"}}. A bad record becomes an error record and the run goes
+    on. On stderr: a progress bar when stderr is a terminal, then a summary.
+
+    Exit status: 0 when every record scored, 1 when any record is an error
+    record (all are still written), 130 when interrupted (run again with
+    --resume to finish).
+
+    \b
+    Examples:
+      pmpath batch candidates.jsonl -o scores.jsonl
+      pmpath batch pool.csv --format csv -o shortlist.csv --workers 4
+      pmpath batch profiles/ 'more/*.yaml' -o scores.jsonl --resume
+      cat candidates.jsonl | pmpath batch - > scores.jsonl
+    """
+    engine = load_engine(knowledge_dir, rules_dir)
+    err = click.get_text_stream("stderr")
+    stdout = click.get_binary_stream("stdout")
+    stdin = click.get_binary_stream("stdin")
+    target = stdout if output == "-" else output
+    if resume and output == "-":
+        raise click.UsageError("--resume continues an output file: give it with -o FILE")
+
+    def report_death(death) -> None:
+        click.echo(f"warning: {death}", file=err)
+
+    run = BatchRun(
+        engine,
+        inputs,
+        target,
+        fmt=fmt,
+        workers=workers or default_workers(),
+        resume=resume,
+        input_format=input_format,
+        chunk_size=chunk_size,
+        stdin=stdin,
+        on_event=report_death,
+    )
+    total = run.total_bytes()
+    show_bar = err.isatty() and total
+    try:
+        if show_bar:
+            with click.progressbar(
+                length=total, label="scoring", file=err, show_percent=True, show_eta=True
+            ) as bar:
+                run.on_progress = lambda done: bar.update(done - bar.pos)
+                summary = run.run()
+        else:
+            summary = run.run()
+    except KeyboardInterrupt:
+        summary = run.summary
+        for line in summary.lines():
+            click.echo(line, file=err)
+        where = f" -o {output}" if output != "-" else ""
+        click.echo(
+            f"interrupted: {summary.records:,} records written; every line is whole. "
+            f"Run the same command{' with --resume' if where else ''} to finish.",
+            file=err,
+        )
+        raise SystemExit(130) from None
+    for line in summary.lines():
+        click.echo(line, file=err)
+    if summary.exit_code:
+        raise SystemExit(summary.exit_code)

@@ -1,0 +1,1136 @@
+"""Scoring many profiles at once: the library behind ``pmpath batch``.
+
+    run = BatchRun(engine, ["candidates.jsonl"], "scores.jsonl", workers=2)
+    summary = run.run()          # every record written, in input order
+    summary.exit_code            # 0 when every record scored, 1 when any failed
+
+The parts, in the order a record meets them:
+
+- **inputs** (`resolve_inputs`): JSONL files (one profile a line), CSV files
+  (dotted headers such as ``experience.total_years``), directories and globs of
+  YAML/JSON profile files (sorted), and ``-`` for stdin (JSONL unless told).
+- **records** (`RecordReader`): the inputs streamed as small tuples, a line or
+  a row or a file name at a time; nothing is loaded whole.
+- **scoring** (`Scorer`, in worker processes or in-process): parse, validate,
+  infer and serialise one record into one output line. A record that cannot be
+  scored becomes an error record (code, field path, message, line); the run
+  goes on. Its **id** is the profile's ``id``, else its ``name``, else
+  ``file:line`` (or the file, for a profile file).
+- **order and parallelism** (`pmpath.parallel.OrderedPool`): results come back
+  in input order with a bounded window; a worker that dies is reported and its
+  records retried, then written as errors (E002), never dropped.
+- **output** (`BatchOutput`): one whole line per record, written with one
+  system call per block of whole lines, so an interrupted run leaves whole
+  lines only (at worst one torn last line, which ``resume`` cuts off).
+  ``resume`` reads the ids already written and skips those records (counting
+  repeats, so a duplicated id is neither lost nor written twice).
+- **summary** (`BatchSummary`): records, errors, counts by level and by
+  specialization, profiles per second, worker deaths, the exit code.
+
+Error codes beyond the profile ones (``P0xx``): ``P014`` a CSV row that does not
+fit its header, ``E002`` a record whose worker process died twice, ``E000`` an
+unexpected failure on one record (a bug; the run goes on). ``B0xx`` are
+problems with the run itself (`BatchError`): ``B001`` an input that does not
+exist or matches nothing, ``B002`` an input whose format cannot be told,
+``B003`` a CSV header that cannot be used, ``B004`` an output that cannot be
+written or resumed.
+
+Test hook: in a worker process, ``PMPATH_TEST_CRASH_ID=<record id>`` makes the
+worker exit abruptly (``os._exit``) when it reaches that record, and with
+``PMPATH_TEST_CRASH_ONCE=<file>`` only if that file does not exist yet (it is
+created first). The tests use it to prove that nothing is lost when a worker dies.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import glob
+import io
+import json
+import math
+import os
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from json.encoder import encode_basestring
+from typing import IO, TYPE_CHECKING, Any
+
+from . import schemas
+from .documents import DEFAULT_MAX_BYTES, DocumentError, decode
+from .errors import PmpathError, ProfileError
+from .parallel import OrderedPool, WorkerDeath
+from .profile import Profile, load_profile, parse_profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Engine, Model
+    from .recommendation import Recommendation
+
+OUTPUT_FORMATS = ("jsonl", "csv")
+INPUT_FORMATS = ("auto", "jsonl", "csv", "profile")
+PROFILE_EXTENSIONS = (".yaml", ".yml", ".json")
+_FORMAT_BY_EXTENSION = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    **{ext: "profile" for ext in PROFILE_EXTENSIONS},
+}
+MAX_LINE_BYTES = DEFAULT_MAX_BYTES  # one JSONL profile line (a profile is a few hundred bytes)
+FLUSH_BYTES = 256 * 1024  # output is written in blocks of whole lines of about this size
+
+
+class BatchError(PmpathError):
+    """The batch run itself cannot go on (not one bad record: those become error records)."""
+
+    code = "B001"
+
+
+# -- inputs -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Input:
+    """One INPUT argument, resolved: what it is and how to read it."""
+
+    kind: str  # "jsonl", "csv" or "profiles"
+    display: str  # how records name it ("<stdin>" for -)
+    path: str | None = None  # None: stdin
+    files: tuple[str, ...] = ()  # kind "profiles": the files, sorted
+
+    def size(self) -> int | None:
+        """Bytes to read (for a progress bar), or None when unknown (stdin)."""
+        paths = self.files if self.kind == "profiles" else (self.path,)
+        if None in paths:
+            return None
+        total = 0
+        for p in paths:
+            with contextlib.suppress(OSError):
+                total += os.stat(p).st_size
+        return total
+
+
+def resolve_inputs(args: list[str] | tuple[str, ...], input_format: str = "auto") -> list[Input]:
+    """Check and classify every INPUT before anything is read or written.
+
+    ``input_format`` (``jsonl``, ``csv``, ``profile``) says what stdin and files
+    with other extensions hold; by default the extension decides. Raises
+    `BatchError` for an input that does not exist, a directory or glob that
+    holds no profile files, or a format that cannot be told.
+    """
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(f"input_format must be one of {', '.join(INPUT_FORMATS)}")
+    if not args:
+        raise BatchError("no INPUT given: name JSONL or CSV files, profile directories, or -")
+    out: list[Input] = []
+    for arg in args:
+        if arg == "-":
+            kind = "jsonl" if input_format == "auto" else input_format
+            out.append(Input(kind if kind != "profile" else "profiles", "<stdin>", None, (None,)))
+        elif os.path.isdir(arg):
+            files = sorted(
+                os.path.join(arg, entry.name)
+                for entry in os.scandir(arg)
+                if entry.name.lower().endswith(PROFILE_EXTENSIONS) and entry.is_file()
+            )
+            if not files:
+                raise BatchError(
+                    f"{arg}: no profile files (*.yaml, *.yml, *.json) in this directory",
+                    code="B001",
+                )
+            out.append(Input("profiles", arg, arg, tuple(files)))
+        elif os.path.exists(arg):
+            out.append(_file_input(arg, input_format))
+        elif glob.has_magic(arg):
+            matches = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
+            if not matches:
+                raise BatchError(f"{arg}: no files match this pattern", code="B001")
+            group: list[str] = []  # consecutive profile files travel as one input
+            for path in matches:
+                inp = _file_input(path, input_format)
+                if inp.kind == "profiles":
+                    group.append(path)
+                    continue
+                if group:
+                    out.append(Input("profiles", arg, arg, tuple(group)))
+                    group = []
+                out.append(inp)
+            if group:
+                out.append(Input("profiles", arg, arg, tuple(group)))
+        else:
+            raise BatchError(f"{arg}: no such file or directory", code="B001")
+    for inp in out:
+        if inp.kind == "csv" and inp.path is not None:
+            _check_csv_header(inp)
+    return out
+
+
+def _file_input(path: str, input_format: str) -> Input:
+    kind = _FORMAT_BY_EXTENSION.get(os.path.splitext(path)[1].lower())
+    if input_format != "auto":
+        kind = input_format
+    if kind is None:
+        raise BatchError(
+            f"{path}: cannot tell the format from the extension; name it .jsonl, .csv, "
+            ".yaml or .json, or say --input-format jsonl|csv|profile",
+            code="B002",
+        )
+    if kind == "profile":
+        return Input("profiles", path, path, (path,))
+    return Input(kind, path, path)
+
+
+# -- records ------------------------------------------------------------------------
+#
+# A record is a small tuple, cheap to send to a worker:
+#   ("jsonl", source, line, raw bytes)          one JSONL line
+#   ("csv", source, line, header, cells)         one CSV row
+#   ("file", source, None, path)                 one YAML/JSON profile file
+#   ("text", source, None, raw bytes)            one YAML/JSON profile read from stdin
+#   ("error", source, line, code, message)       a record the reader already knows is bad
+
+
+class RecordReader:
+    """Streams the records of ``inputs`` in order; ``bytes_read`` tracks progress."""
+
+    def __init__(self, inputs: list[Input], stdin: IO[bytes] | None = None):
+        self.inputs = inputs
+        self.stdin = stdin
+        self.bytes_read = 0
+
+    def __iter__(self) -> Iterator[tuple]:
+        for inp in self.inputs:
+            if inp.kind == "profiles":
+                for path in inp.files:
+                    if path is None:  # one profile on stdin: read here, workers have no stdin
+                        stream = self.stdin if self.stdin is not None else sys.stdin.buffer
+                        raw = stream.read(DEFAULT_MAX_BYTES + 1)
+                        self.bytes_read += len(raw)
+                        yield ("text", "<stdin>", None, raw)
+                        continue
+                    with contextlib.suppress(OSError):
+                        self.bytes_read += os.stat(path).st_size
+                    yield ("file", path, None, path)
+                continue
+            if inp.path is None:
+                stream = self.stdin if self.stdin is not None else sys.stdin.buffer
+                yield from self._read(inp, stream)
+                continue
+            try:
+                fh = open(inp.path, "rb")  # noqa: SIM115 - closed below, after streaming
+            except OSError as exc:
+                raise BatchError(f"{inp.path}: {exc.strerror or exc}", code="B001") from None
+            with fh:
+                yield from self._read(inp, fh)
+
+    def _read(self, inp: Input, stream: IO[bytes]) -> Iterator[tuple]:
+        if inp.kind == "csv":
+            yield from self._csv(inp.display, stream)
+        else:
+            yield from self._jsonl(inp.display, stream)
+
+    def _jsonl(self, source: str, stream: IO[bytes]) -> Iterator[tuple]:
+        line = 0
+        readline = stream.readline
+        while True:
+            raw = readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            line += 1
+            self.bytes_read += len(raw)
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while True:  # skip the rest of the overlong line
+                    more = readline(1 << 16)
+                    self.bytes_read += len(more)
+                    if not more or more.endswith(b"\n"):
+                        break
+                yield (
+                    "error",
+                    source,
+                    line,
+                    "P011",
+                    f"the line is longer than {MAX_LINE_BYTES:,} bytes; "
+                    "a profile is a few hundred bytes",
+                )
+                continue
+            if line == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            if raw.strip():  # blank lines are not records
+                yield ("jsonl", source, line, raw)
+
+    def _csv(self, source: str, stream: IO[bytes]) -> Iterator[tuple]:
+        def lines() -> Iterator[str]:
+            first = True
+            for raw in stream:
+                self.bytes_read += len(raw)
+                if first and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8) :]
+                first = False
+                # bad bytes survive as surrogates: the row becomes an error record
+                yield raw.decode("utf-8", "surrogateescape")
+
+        reader = csv.reader(lines())
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise BatchError(
+                f"{source}:1: the CSV header is unreadable: {exc}", code="B003"
+            ) from None
+        if header is None:
+            return
+        header_t = _csv_header(header, source)
+        start = reader.line_num
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield ("error", source, start + 1, "P014", f"CSV syntax error: {exc}")
+                start = reader.line_num
+                continue
+            line, start = start + 1, reader.line_num
+            if any(cell.strip() for cell in row):  # blank rows are not records
+                yield ("csv", source, line, header_t, row)
+
+
+def _csv_header(header: list[str], source: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in header)
+    seen: set[str] = set()
+    for name in names:
+        if name and name in seen:
+            raise BatchError(f"{source}:1: column {name!r} appears twice", code="B003")
+        seen.add(name)
+    if not any(names):
+        raise BatchError(f"{source}:1: the CSV header has no column names", code="B003")
+    return names
+
+
+def _check_csv_header(inp: Input) -> None:
+    """Fail before writing anything when a CSV file's header cannot be used."""
+    try:
+        with open(inp.path, "rb") as fh:
+            first = fh.readline(MAX_LINE_BYTES)
+    except OSError as exc:
+        raise BatchError(f"{inp.path}: {exc.strerror or exc}", code="B001") from None
+    if first.startswith(codecs.BOM_UTF8):
+        first = first[len(codecs.BOM_UTF8) :]
+    if not first.strip():
+        return  # an empty file: no records
+    text = first.decode("utf-8", "replace")
+    try:
+        row = next(csv.reader([text]))
+    except (csv.Error, StopIteration):
+        return  # a header spanning lines: checked while reading
+    _csv_header(row, inp.display)
+
+
+# -- CSV cells to a profile ---------------------------------------------------------
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_INTEGER = re.compile(r"[+-]?\d+")
+_TRUE = frozenset({"true", "yes", "y", "t", "1"})
+_FALSE = frozenset({"false", "no", "n", "f", "0"})
+
+
+def _cell_types() -> dict[str, str]:
+    """Column name -> what its cells hold (number, integer, boolean, string), from the schema."""
+    props = schemas.load("profile")["properties"]
+    out = {}
+    for name, prop in props.items():
+        if prop.get("type") == "object":
+            for field_name, sub in prop["properties"].items():
+                out[f"{name}.{field_name}"] = sub.get("type", "string")
+        else:
+            out[name] = prop.get("type", "integer" if "const" in prop else "string")
+    return out
+
+
+CELL_TYPES = _cell_types()
+
+
+def csv_profile(header: tuple[str, ...], cells: list[str]) -> dict:
+    """A CSV row as profile data: dotted columns nest, empty cells are absent.
+
+    Cells are read by the type the profile schema gives their column; a cell
+    that does not fit raises `ProfileError` naming the column (as its path).
+    Unknown columns are kept, so the schema check names them with a hint.
+    """
+    if len(cells) != len(header):
+        raise ProfileError(
+            f"the row has {len(cells)} cells but the header has {len(header)} columns",
+            code="P014",
+            hint="quote cells that contain commas",
+        )
+    data: dict[str, Any] = {}
+    for column, cell in zip(header, cells, strict=True):
+        text = cell.strip()
+        if not text:
+            continue
+        if not column:
+            raise ProfileError(
+                f"the value {text!r} is in a column with no header", code="P005", path=""
+            )
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ProfileError(
+                "the cell is not valid UTF-8; save the file as UTF-8", code="P012", path=column
+            ) from None
+        value = _cell_value(CELL_TYPES.get(column, "string"), text, column)
+        section, dot, name = column.partition(".")
+        if not dot:
+            if isinstance(data.get(column), dict):
+                raise ProfileError(
+                    f"column {column!r} clashes with the {column}.* columns",
+                    code="P006",
+                    path=column,
+                )
+            data[column] = value
+            continue
+        target = data.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise ProfileError(
+                f"column {column!r} clashes with the column {section!r}", code="P006", path=column
+            )
+        target[name] = value
+    return data
+
+
+def _cell_value(kind: str, text: str, column: str) -> Any:
+    if kind in ("number", "integer"):
+        if not _NUMBER.fullmatch(text):
+            raise ProfileError(
+                f"must be a number, got {text!r}",
+                code="P006",
+                path=column,
+                hint="write e.g. 4 or 2.5",
+            )
+        value: Any = int(text) if _INTEGER.fullmatch(text) else float(text)
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise ProfileError(f"{text!r} is not a finite number", code="P006", path=column)
+            if kind == "integer" and value.is_integer():
+                value = int(value)
+        return value  # ranges and whole numbers: the schema check explains those
+    if kind == "boolean":
+        lowered = text.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ProfileError(
+            f"must be true or false, got {text!r}",
+            code="P006",
+            path=column,
+            hint="write true or false",
+        )
+    return text
+
+
+# -- scoring one record -------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """One record scored: what output formats are made from."""
+
+    id: str
+    source: str
+    line: int | None
+    recommendation: Recommendation | None = None
+    error: dict | None = None  # {"code", "path", "message", "line"?}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of ``--format csv``: a name and how to get its value from an `Outcome`.
+
+    ``value`` must be a module-level function (the column list travels to workers).
+    """
+
+    name: str
+    value: Callable[[Outcome], Any]
+
+
+def _col_id(o: Outcome) -> Any:
+    return o.id
+
+
+def _col_ok(o: Outcome) -> Any:
+    return o.error is None
+
+
+def _col_level(o: Outcome) -> Any:
+    return o.recommendation.level if o.recommendation else None
+
+
+def _col_kwan(o: Outcome) -> Any:
+    return o.recommendation.kwan_level if o.recommendation else None
+
+
+def _col_specialization(o: Outcome) -> Any:
+    return o.recommendation.specialization if o.recommendation else None
+
+
+def _col_shape(o: Outcome) -> Any:
+    return o.recommendation.shape if o.recommendation else None
+
+
+def _col_next_level(o: Outcome) -> Any:
+    return o.recommendation.next_level if o.recommendation else None
+
+
+def _step(i: int, o: Outcome) -> Any:
+    if o.recommendation is None:
+        return None
+    steps = o.recommendation.steps
+    return steps[i] if i < len(steps) else None
+
+
+def _col_step_1(o: Outcome) -> Any:
+    return _step(0, o)
+
+
+def _col_step_2(o: Outcome) -> Any:
+    return _step(1, o)
+
+
+def _col_step_3(o: Outcome) -> Any:
+    return _step(2, o)
+
+
+def _col_error(o: Outcome) -> Any:
+    return o.error["code"] if o.error else None
+
+
+def _col_error_path(o: Outcome) -> Any:
+    return o.error.get("path") if o.error else None
+
+
+def _col_error_message(o: Outcome) -> Any:
+    return o.error.get("message") if o.error else None
+
+
+def _col_source(o: Outcome) -> Any:
+    return o.source
+
+
+def _col_line(o: Outcome) -> Any:
+    return o.line
+
+
+#: the flat table of ``--format csv``; more columns (role fit) are appended, never reordered
+CSV_COLUMNS: tuple[Column, ...] = (
+    Column("id", _col_id),
+    Column("ok", _col_ok),
+    Column("level", _col_level),
+    Column("kwan_level", _col_kwan),
+    Column("specialization", _col_specialization),
+    Column("shape", _col_shape),
+    Column("next_level", _col_next_level),
+    Column("step_1", _col_step_1),
+    Column("step_2", _col_step_2),
+    Column("step_3", _col_step_3),
+    Column("error", _col_error),
+    Column("error_path", _col_error_path),
+    Column("error_message", _col_error_message),
+    Column("source", _col_source),
+    Column("line", _col_line),
+)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    # one physical line per record: a resumed run finds records by lines
+    return str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+
+
+def csv_header(columns: tuple[Column, ...] = CSV_COLUMNS) -> bytes:
+    return _csv_line([c.name for c in columns]).encode("utf-8")
+
+
+def _csv_line(cells: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(cells)
+    return buf.getvalue()
+
+
+def _line_json(line: int | None) -> str:
+    return "null" if line is None else str(line)
+
+
+def jsonl_ok(o: Outcome) -> bytes:
+    """``{"id":…,"ok":true,"source":…,"line":…,"recommendation":{…}}`` and a newline."""
+    rec = o.recommendation
+    text = (
+        '{"id":'
+        + encode_basestring(o.id)
+        + ',"ok":true,"source":'
+        + encode_basestring(o.source)
+        + ',"line":'
+        + _line_json(o.line)
+        + ',"recommendation":'
+        + rec.to_json(indent=None)
+        + "}\n"
+    )
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (from \ud800 escapes): escape everything
+        record = {"id": o.id, "ok": True, "source": o.source, "line": o.line}
+        record["recommendation"] = rec.to_dict()
+        return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
+
+
+def jsonl_error(o: Outcome) -> bytes:
+    """``{"id":…,"ok":false,"source":…,"line":…,"error":{code, path, message, line?}}``."""
+    record = {"id": o.id, "ok": False, "source": o.source, "line": o.line, "error": o.error}
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
+
+
+def _record_id(data: Any, source: str, line: int | None) -> str:
+    """The profile's id, else its name, else where it came from."""
+    if isinstance(data, Mapping):
+        for key in ("id", "name"):
+            value = data.get(key)
+            if isinstance(value, str) and value.strip():
+                return value
+    return source if line is None else f"{source}:{line}"
+
+
+class Scorer:
+    """Scores records into output lines: the job each worker (or the parent) runs.
+
+    `run` never raises for a bad record: it returns ``(id, ok, payload, level,
+    specialization, error_code)`` where ``ok`` is True (scored), False (an
+    error record) or None (its id is in ``skip_ids``: already written; the
+    payload is then the record itself, for the parent to decide).
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        backend: str = "lean",
+        *,
+        output: str = "jsonl",
+        columns: tuple[Column, ...] = CSV_COLUMNS,
+        skip_ids: frozenset[str] = frozenset(),
+        engine: Engine | None = None,
+    ):
+        if output not in OUTPUT_FORMATS:
+            raise ValueError(f"output must be one of {', '.join(OUTPUT_FORMATS)}")
+        self.model = model
+        self.backend = backend
+        self.output = output
+        self.columns = columns
+        self.skip_ids = skip_ids
+        self._engine = engine
+        self._parent = os.getpid()
+        self._crash_id: str | None = None
+        self._crash_once: str | None = None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_engine"] = None  # never pickled: each worker registers its own ruleset
+        return state
+
+    def setup(self) -> None:
+        if self._engine is None:
+            from .engine import Engine
+
+            self._engine = Engine(self.model, self.backend)
+        if os.getpid() != self._parent:  # the test hook works in worker processes only
+            self._crash_id = os.environ.get("PMPATH_TEST_CRASH_ID") or None
+            self._crash_once = os.environ.get("PMPATH_TEST_CRASH_ONCE") or None
+
+    # -- reading a record (no engine needed) ----------------------------------------
+    @staticmethod
+    def profile_of(record: tuple) -> Profile:
+        """The profile a record holds; raises `ProfileError` located at the record."""
+        kind, source, line = record[0], record[1], record[2]
+        if kind == "jsonl":
+            try:
+                text = record[3].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ProfileError(
+                    f"not valid UTF-8 (byte {exc.start + 1} of the line); save the file as UTF-8",
+                    code="P012",
+                    file=source,
+                    line=line,
+                ) from None
+            return parse_profile(text, source, "json")
+        if kind == "csv":
+            return Profile(csv_profile(record[3], record[4]), source)
+        if kind == "file":
+            return load_profile(record[3])
+        if kind == "text":
+            try:
+                text = decode(record[3])
+            except DocumentError as exc:
+                raise ProfileError(exc.message, code="P012", file=source, line=exc.line) from None
+            return parse_profile(text, source)
+        raise ProfileError(record[4], code=record[3], file=source, line=line)
+
+    def identify(self, record: tuple) -> str:
+        """A record's id without scoring it (parent side, for a record that killed workers)."""
+        try:
+            return _record_id(self.profile_of(record).data, record[1], record[2])
+        except Exception:
+            return _record_id(None, record[1], record[2])
+
+    # -- scoring --------------------------------------------------------------------
+    def run(self, record: tuple) -> tuple:
+        source, line = record[1], record[2]
+        data = None
+        rid = None
+        try:
+            profile = self.profile_of(record)
+            data = profile.data
+            rid = _record_id(data, source, line)
+            if rid in self.skip_ids:
+                return (rid, None, record, None, None, None)
+            if self._crash_id is not None and rid == self._crash_id:
+                self._crash()
+            rec = self._engine.recommend(profile)
+            outcome = Outcome(rid, source, line, rec)
+            payload = jsonl_ok(outcome) if self.output == "jsonl" else self._row(outcome)
+            return (rid, True, payload, rec.level, rec.specialization, None)
+        except ProfileError as exc:
+            error = exc.to_dict()  # a profile file keeps the line within that file
+            if line is not None:
+                error["line"] = line
+        except PmpathError as exc:
+            error = {"code": exc.code, "path": "", "message": exc.message}
+        except Exception as exc:  # a bug: this record fails, the run goes on
+            error = {
+                "code": "E000",
+                "path": "",
+                "message": f"internal error (a bug in pmpath): {type(exc).__name__}: {exc}",
+            }
+        if rid is None:
+            rid = _record_id(data, source, line)
+        if rid in self.skip_ids:
+            return (rid, None, record, None, None, None)
+        return (
+            rid,
+            False,
+            self._error_payload(rid, source, line, error),
+            None,
+            None,
+            error["code"],
+        )
+
+    def lost(self, record: tuple, reason: str) -> tuple:
+        """The error record for a record that killed a worker every time it was tried."""
+        source, line = record[1], record[2]
+        rid = self.identify(record)
+        if rid in self.skip_ids:
+            return (rid, None, record, None, None, None)
+        error = {
+            "code": "E002",
+            "path": "",
+            "message": (
+                f"a worker process died while scoring this record ({reason}), each time it "
+                "was tried; it was not scored"
+            ),
+        }
+        if line is not None:
+            error["line"] = line
+        return (rid, False, self._error_payload(rid, source, line, error), None, None, "E002")
+
+    def _error_payload(self, rid: str, source: str, line: int | None, error: dict) -> bytes:
+        outcome = Outcome(rid, source, line, None, error)
+        return jsonl_error(outcome) if self.output == "jsonl" else self._row(outcome)
+
+    def _row(self, outcome: Outcome) -> bytes:
+        text = _csv_line([_cell_text(c.value(outcome)) for c in self.columns])
+        return text.encode("utf-8", "backslashreplace")
+
+    def _crash(self) -> None:
+        if self._crash_once:
+            if os.path.exists(self._crash_once):
+                return
+            with open(self._crash_once, "w") as fh:
+                fh.write("crashed\n")
+        os._exit(86)
+
+
+# -- output -------------------------------------------------------------------------
+
+_HEAD = '{"id":'
+_decoder = json.JSONDecoder()
+
+
+class BatchOutput:
+    """Where records go: a file (created, overwritten, or resumed) or a binary stream.
+
+    With ``resume``, the records already in the file are read first: ``done``
+    counts their ids, ``previous`` and ``previous_errors`` count them, and a torn
+    last line (an interrupted write) is cut off.
+    """
+
+    def __init__(
+        self,
+        target: str | os.PathLike | IO[bytes],
+        fmt: str = "jsonl",
+        *,
+        resume: bool = False,
+        columns: tuple[Column, ...] = CSV_COLUMNS,
+    ):
+        if fmt not in OUTPUT_FORMATS:
+            raise ValueError(f"fmt must be one of {', '.join(OUTPUT_FORMATS)}")
+        self.fmt = fmt
+        self.columns = columns
+        self.done: Counter[str] = Counter()
+        self.previous = 0
+        self.previous_errors = 0
+        self.truncated = 0  # bytes of a torn last line cut off on resume
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._fd: int | None = None
+        self._stream: IO[bytes] | None = None
+        if isinstance(target, str | os.PathLike) and os.fspath(target) != "-":
+            self.path = os.fspath(target)
+            self.display = self.path
+            if os.path.isdir(self.path):
+                raise BatchError(f"{self.path}: is a directory, not an output file", code="B004")
+            exists = os.path.exists(self.path)
+            if resume and exists:
+                self._scan()
+            flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if resume else os.O_TRUNC)
+            try:
+                self._fd = os.open(self.path, flags, 0o666)
+            except OSError as exc:
+                raise BatchError(f"{self.path}: {exc.strerror or exc}", code="B004") from None
+            empty = os.fstat(self._fd).st_size == 0
+        else:
+            if resume:
+                raise BatchError(
+                    "--resume continues an output file: give it with -o FILE", code="B004"
+                )
+            self.path = None
+            self.display = "<stdout>"
+            self._stream = target if not isinstance(target, str | os.PathLike) else None
+            if self._stream is None:
+                self._stream = sys.stdout.buffer
+            empty = True
+        if fmt == "csv" and empty:
+            self.write(csv_header(columns))
+
+    # -- resume -----------------------------------------------------------------
+    def _scan(self) -> None:
+        good = 0  # bytes of whole, valid lines
+        number = 0
+        with open(self.path, "rb") as fh:
+            for raw in fh:
+                if not raw.endswith(b"\n"):
+                    break  # torn by an interrupted write: cut off below
+                number += 1
+                if number == 1 and self.fmt == "csv":
+                    if raw != csv_header(self.columns):
+                        raise self._not_ours(number, "its header is not this run's CSV header")
+                elif raw.strip():
+                    rid, ok = self._head(raw, number)
+                    self.done[rid] += 1
+                    self.previous += 1
+                    self.previous_errors += not ok
+                good += len(raw)
+            size = fh.seek(0, os.SEEK_END)
+        if size > good:
+            self.truncated = size - good
+            with open(self.path, "r+b") as fh:
+                fh.truncate(good)
+
+    def _head(self, raw: bytes, number: int) -> tuple[str, bool]:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self._not_ours(number, "not UTF-8") from None
+        if self.fmt == "csv":
+            try:
+                row = next(csv.reader([text]))
+            except (csv.Error, StopIteration):
+                raise self._not_ours(number, "not a CSV row") from None
+            if len(row) < 2 or row[1] not in ("true", "false"):
+                raise self._not_ours(number, "not a batch CSV row")
+            return row[0], row[1] == "true"
+        if not text.startswith(_HEAD):
+            raise self._not_ours(number, "not a batch JSONL record")
+        try:
+            rid, end = _decoder.raw_decode(text, len(_HEAD))
+        except json.JSONDecodeError:
+            raise self._not_ours(number, "its id is not readable") from None
+        if not isinstance(rid, str):
+            raise self._not_ours(number, "its id is not a string")
+        if text.startswith(',"ok":true', end):
+            return rid, True
+        if text.startswith(',"ok":false', end):
+            return rid, False
+        raise self._not_ours(number, "no ok field after the id")
+
+    def _not_ours(self, number: int, why: str) -> BatchError:
+        return BatchError(
+            f"{self.path}:{number}: cannot resume into this file: {why}. "
+            f"Resume only into the {self.fmt} output of an earlier pmpath batch run "
+            "(same --format), or drop --resume to overwrite it.",
+            code="B004",
+        )
+
+    # -- writing ----------------------------------------------------------------
+    def write(self, payload: bytes) -> None:
+        """Queue one whole line; blocks of whole lines go out together."""
+        self._pending.append(payload)
+        self._pending_bytes += len(payload)
+        if self._pending_bytes >= FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        data = b"".join(self._pending)
+        self._pending.clear()
+        self._pending_bytes = 0
+        if self._fd is not None:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        else:
+            self._stream.write(data)
+            self._stream.flush()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
+# -- the run ------------------------------------------------------------------------
+
+
+@dataclass
+class BatchSummary:
+    """What a batch run did; ``lines()`` is the text ``pmpath batch`` prints on stderr."""
+
+    output: str = "<stdout>"
+    workers: int = 1
+    records: int = 0  # written by this run
+    errors: int = 0  # of which error records
+    skipped: int = 0  # records of the input already in the output (resume)
+    previous: int = 0  # records the output held before this run (resume)
+    previous_errors: int = 0  # ... of which error records
+    truncated: int = 0  # bytes of a torn last line cut off on resume
+    levels: Counter = field(default_factory=Counter)
+    specializations: Counter = field(default_factory=Counter)
+    error_codes: Counter = field(default_factory=Counter)
+    deaths: list[WorkerDeath] = field(default_factory=list)
+    elapsed: float = 0.0
+    level_order: tuple[str, ...] = ()
+    specialization_order: tuple[str, ...] = ()
+    interrupted: bool = False
+
+    @property
+    def scored(self) -> int:
+        return self.records - self.errors
+
+    @property
+    def rate(self) -> float:
+        """Records per second in this run."""
+        return self.records / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every record in the output scored, 1 when any failed."""
+        return 1 if self.errors or self.previous_errors else 0
+
+    def to_dict(self) -> dict:
+        return {
+            "output": self.output,
+            "workers": self.workers,
+            "records": self.records,
+            "scored": self.scored,
+            "errors": self.errors,
+            "error_codes": dict(sorted(self.error_codes.items())),
+            "skipped": self.skipped,
+            "previous": self.previous,
+            "previous_errors": self.previous_errors,
+            "levels": _ordered(self.levels, self.level_order),
+            "specializations": _ordered(self.specializations, self.specialization_order),
+            "worker_deaths": [str(d) for d in self.deaths],
+            "seconds": round(self.elapsed, 3),
+            "profiles_per_second": round(self.rate, 1),
+            "exit_code": self.exit_code,
+        }
+
+    def lines(self) -> list[str]:
+        n = self.records
+        workers = f"{self.workers} worker{'s' * (self.workers != 1)}"
+        out = [
+            f"{'interrupted: ' if self.interrupted else ''}{n:,} record{'s' * (n != 1)} "
+            f"in {self.elapsed:.2f} s, {self.rate:,.0f} profiles/s ({workers}) -> {self.output}",
+            f"scored {self.scored:,}, errors {self.errors:,}"
+            + (
+                " (" + ", ".join(f"{c} {k:,}" for c, k in sorted(self.error_codes.items())) + ")"
+                if self.error_codes
+                else ""
+            ),
+        ]
+        levels = _ordered(self.levels, self.level_order)
+        if levels:
+            out.append("levels: " + ", ".join(f"{k} {v:,}" for k, v in levels.items()))
+        specs = _ordered(self.specializations, self.specialization_order)
+        if specs:
+            out.append("specializations: " + ", ".join(f"{k} {v:,}" for k, v in specs.items()))
+        if self.previous or self.truncated:
+            line = (
+                f"resumed: {self.skipped:,} record{'s' * (self.skipped != 1)} skipped, "
+                f"already among the {self.previous:,} in the output"
+            )
+            if self.previous_errors:
+                line += f" ({self.previous_errors:,} of those are errors)"
+            if self.truncated:
+                line += f"; cut off a torn last line ({self.truncated:,} bytes)"
+            out.append(line)
+        for death in self.deaths:
+            out.append(f"warning: {death}")
+        return out
+
+
+def _ordered(counts: Counter, order: tuple[str, ...]) -> dict[str, int]:
+    out = {k: counts[k] for k in order if counts.get(k)}
+    out.update({k: v for k, v in sorted(counts.items()) if k not in out and v})
+    return out
+
+
+class BatchRun:
+    """One ``pmpath batch`` run: inputs checked and output opened on construction.
+
+    ``run()`` scores every record (in ``workers`` processes when > 1, in this
+    process when 1) and writes them in input order; ``summary`` is live while it
+    runs, so an interrupted run can still report what it wrote.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        inputs: list[str] | tuple[str, ...],
+        output: str | os.PathLike | IO[bytes] = "-",
+        *,
+        fmt: str = "jsonl",
+        workers: int = 1,
+        resume: bool = False,
+        input_format: str = "auto",
+        chunk_size: int = 64,
+        columns: tuple[Column, ...] = CSV_COLUMNS,
+        stdin: IO[bytes] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        on_event: Callable[[WorkerDeath], None] | None = None,
+    ):
+        self.engine = engine
+        self.inputs = resolve_inputs(inputs, input_format)
+        self.workers = max(1, workers)
+        self.chunk_size = chunk_size
+        self.on_progress = on_progress
+        self.on_event = on_event
+        self.out = BatchOutput(output, fmt, resume=resume, columns=columns)
+        self.reader = RecordReader(self.inputs, stdin)
+        knowledge = engine.knowledge
+        self.summary = BatchSummary(
+            output=self.out.display,
+            workers=self.workers,
+            previous=self.out.previous,
+            previous_errors=self.out.previous_errors,
+            truncated=self.out.truncated,
+            level_order=tuple(level.id for level in knowledge.levels),
+            specialization_order=tuple(knowledge.specializations),
+        )
+        self.scorer = Scorer(
+            engine.model,
+            engine.backend,
+            output=fmt,
+            columns=columns,
+            skip_ids=frozenset(self.out.done),
+        )
+
+    def total_bytes(self) -> int | None:
+        """What the progress bar counts up to (None when reading stdin)."""
+        sizes = [inp.size() for inp in self.inputs]
+        return None if None in sizes else sum(sizes)
+
+    def run(self) -> BatchSummary:
+        summary = self.summary
+        out = self.out
+        done = out.done
+        local: Scorer | None = None  # scores a repeated id beyond what was written
+        start = time.perf_counter()
+        if self.workers > 1:
+            pool = OrderedPool(
+                self.scorer, self.workers, chunk_size=self.chunk_size, on_event=self._death
+            )
+            results = pool.imap(self.reader)
+        else:
+            self.scorer._engine = self.engine
+            self.scorer.setup()
+            results = map(self.scorer.run, self.reader)
+        try:
+            for result in results:
+                rid, ok, payload, level, specialization, code = result
+                if ok is None:  # already written, by id
+                    if done[rid] > 0:
+                        done[rid] -= 1
+                        summary.skipped += 1
+                        self._progress()
+                        continue
+                    if local is None:
+                        local = Scorer(
+                            self.engine.model,
+                            self.engine.backend,
+                            output=out.fmt,
+                            columns=out.columns,
+                            engine=self.engine,
+                        )
+                        local.setup()
+                    rid, ok, payload, level, specialization, code = local.run(payload)
+                out.write(payload)
+                summary.records += 1
+                if ok:
+                    summary.levels[level] += 1
+                    summary.specializations[specialization] += 1
+                else:
+                    summary.errors += 1
+                    summary.error_codes[code] += 1
+                self._progress()
+        except BaseException:
+            summary.interrupted = True
+            raise
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()  # stops the worker processes
+            summary.elapsed = time.perf_counter() - start
+            out.close()
+        return summary
+
+    def _progress(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.reader.bytes_read)
+
+    def _death(self, death: WorkerDeath) -> None:
+        self.summary.deaths.append(death)
+        if self.on_event is not None:
+            self.on_event(death)
