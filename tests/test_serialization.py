@@ -1,0 +1,154 @@
+"""The compact JSON fast path (`Recommendation.to_json(indent=None)`) is byte-identical
+to ``json.dumps(rec.to_dict(), ensure_ascii=False, separators=(",", ":"))``.
+
+It is assembled from precomputed text, so these tests hold it to the plain
+serialisation over many profiles: property-based ones (every field optional,
+odd strings and numbers), a synthetic candidate pool across every level, both
+evaluators, and caches that start afresh mid-run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import any_profiles
+
+from pmpath import Engine, EngineError, Recommendation
+from pmpath import recommendation as recommendation_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _plain(rec: Recommendation) -> str:
+    return json.dumps(rec.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _fresh(rec: Recommendation) -> Recommendation:
+    """The same answer with nothing computed yet (cached properties start empty)."""
+    return Recommendation(rec.model, rec.profile, rec.derived, rec.fired)
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location(
+        "bench_batch", ROOT / "benchmarks" / "bench_batch.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_batch", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+# text that JSON escapes, that % formatting would misread, and beyond the BMP
+odd_text = st.text(
+    alphabet=st.sampled_from(list('aZ "\\/%s\n\t\x00\x1fé€😀\u2028\ud800{}[],:')), max_size=12
+)
+
+
+@st.composite
+def odd_profiles(draw) -> dict:
+    """A valid profile whose free text and numbers are the awkward kinds."""
+    profile = draw(any_profiles)
+    if draw(st.booleans()):
+        profile["id"] = draw(odd_text.filter(bool))
+    if draw(st.booleans()):
+        profile["name"] = draw(odd_text)
+    experience = profile["experience"]
+    if draw(st.booleans()):
+        experience["current_title"] = draw(odd_text)
+    # 3 and 3.0 and -0.0 print differently; each must survive as itself
+    total = draw(st.sampled_from([-0.0, 0.0, 3, 3.0, 7.25, 12, 12.0, 40.5]))
+    experience["total_years"] = total
+    experience["product_years"] = draw(
+        st.sampled_from([v for v in (-0.0, 0, 0.0, 2, 2.0, 3.0, 7.25) if v <= total])
+    )
+    experience.pop("people_management_years", None)
+    return profile
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(profile=odd_profiles())
+def test_compact_json_is_byte_identical_to_json_dumps_of_to_dict(engine, profile):
+    rec = engine.recommend(profile)
+    assert _fresh(rec).to_json(indent=None) == _plain(_fresh(rec))
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(profile=any_profiles)
+def test_compact_json_is_identical_through_the_reference_evaluator(engine, profile):
+    rec = engine.recommend_reference(profile)
+    assert rec.to_json(indent=None) == _plain(_fresh(rec))
+
+
+def test_a_synthetic_pool_across_every_level_serialises_identically(engine):
+    pool = list(_bench().synthetic_profiles(3000, seed=11))
+    levels = set()
+    for profile in pool:
+        rec = engine.recommend(profile)
+        levels.add(rec.level)
+        assert _fresh(rec).to_json(indent=None) == _plain(rec), profile["id"]
+    assert levels == {"aspiring", "apm", "pm", "senior_pm", "director", "vp", "cpo"}
+
+
+def test_cached_parts_starting_afresh_change_nothing(engine, monkeypatch):
+    monkeypatch.setattr(recommendation_module, "_CACHE_MAX", 3)
+    for profile in _bench().synthetic_profiles(300, seed=5):
+        rec = engine.recommend(profile)
+        assert _fresh(rec).to_json(indent=None) == _plain(rec)
+
+
+def test_compact_json_is_the_same_whatever_was_computed_first(engine):
+    profile = next(_bench().synthetic_profiles(1, seed=3))
+    rec = engine.recommend(profile)
+    expected = _plain(rec)
+    warm = _fresh(rec)
+    warm.steps, warm.gaps, warm.warnings()
+    assert warm.to_json(indent=None) == expected
+    assert rec.to_json(indent=None) == expected  # after to_dict ran on it
+
+
+def test_compact_json_does_not_depend_on_which_engine_made_it(engine):
+    profile = {"id": "x", "experience": {"total_years": 9, "product_years": 6}}
+    other = Engine.load()
+    assert engine.recommend(profile).to_json(indent=None) == other.recommend(profile).to_json(
+        indent=None
+    )
+    other.close()
+
+
+def test_indented_json_is_unchanged(engine):
+    rec = engine.recommend({"experience": {"total_years": 9, "product_years": 6}})
+    assert rec.to_json() == json.dumps(rec.to_dict(), ensure_ascii=False, indent=2)
+    assert rec.to_json(indent=4) == json.dumps(rec.to_dict(), ensure_ascii=False, indent=4)
+
+
+def test_compact_json_is_one_line_of_valid_json(engine):
+    rec = engine.recommend({"name": "a\nb", "experience": {"total_years": 1, "product_years": 0}})
+    text = rec.to_json(indent=None)
+    assert "\n" not in text
+    assert json.loads(text) == rec.to_dict()
+
+
+def test_an_inconsistent_ruleset_fails_the_same_way_in_both(engine):
+    rec = engine.recommend({"experience": {"total_years": 9, "product_years": 6}})
+    extra = next(r.id for r in engine.model.ruleset.rules if r.id.startswith("ladder.level."))
+    other_level = next(
+        r.id
+        for r in engine.model.ruleset.rules
+        if r.id.startswith("ladder.level.") and r.id not in rec.fired
+    )
+    broken = Recommendation(rec.model, rec.profile, rec.derived, (*rec.fired, extra, other_level))
+    with pytest.raises(EngineError, match="level facts"):
+        broken.to_dict()
+    broken = Recommendation(rec.model, rec.profile, rec.derived, (*rec.fired, extra, other_level))
+    with pytest.raises(EngineError, match="level facts"):
+        broken.to_json(indent=None)
