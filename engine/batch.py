@@ -720,6 +720,9 @@ class Scorer:
                 "message": f"internal error (a bug in pmpath): {type(exc).__name__}: {exc}",
             }
         if rid is None:
+            if data is None and record[0] == "csv":  # a bad cell: the id column may be fine
+                cells = zip(record[3], record[4], strict=False)  # P014: lengths differ
+                data = {k: v.strip() for k, v in cells if k in ("id", "name")}
             rid = _record_id(data, source, line)
         if rid in self.skip_ids:
             return (rid, None, record, None, None, None)
