@@ -9,7 +9,9 @@ Lines file::
     log.record("fit", profile, fit.to_dict(), engine.knowledge_version,
                request={"role": "senior_pm", "specialization": "growth"})
 
-Each record is one line, keys in this order:
+`AuditLog.record_json` writes the same record from an input hash and an
+output already encoded as JSON (a batch parent that holds what its workers
+scored as bytes). Each record is one line, keys in this order:
 
 ``timestamp``
     when the decision was recorded: UTC, ISO 8601 with microseconds and ``Z``.
@@ -59,6 +61,7 @@ except ImportError:  # pragma: no cover - Windows: O_APPEND alone
 
 KINDS = ("recommend", "fit", "batch")
 _KIND = re.compile(r"^[a-z][a-z0-9_-]*$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class AuditError(PmpathError):
@@ -161,8 +164,7 @@ class AuditLog:
         """Append the record of one decision and return it (see the module docstring)."""
         from . import __version__
 
-        if not isinstance(kind, str) or not _KIND.match(kind):
-            raise ValueError(f"audit kind must be a lowercase word such as {KINDS}, not {kind!r}")
+        _check_kind(kind)
         entry = {
             "timestamp": self.clock(),
             "pmpath_version": __version__,
@@ -174,6 +176,46 @@ class AuditLog:
         }
         self.write(entry)
         return entry
+
+    def record_json(
+        self,
+        kind: str,
+        input_sha256: str,
+        output_json: str | bytes,
+        knowledge_version: str,
+        *,
+        request: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append the same record from an input hash and output already encoded as JSON.
+
+        For callers that hold both already (a batch parent writing what its
+        workers scored): the output is spliced in as given, neither parsed nor
+        re-encoded. ``output_json`` must be one JSON object on one line (a
+        trailing newline is dropped); ``input_sha256`` is `input_hash` of the
+        input.
+        """
+        from . import __version__
+
+        _check_kind(kind)
+        if not isinstance(input_sha256, str) or not _SHA256.match(input_sha256):
+            raise ValueError(f"input_sha256 must be 64 lowercase hex digits, not {input_sha256!r}")
+        out = output_json.encode("utf-8") if isinstance(output_json, str) else bytes(output_json)
+        out = out.rstrip(b"\n")
+        if not (out.startswith(b"{") and out.endswith(b"}")) or b"\n" in out:
+            raise ValueError("output_json must be one JSON object on one line")
+        head = {
+            "timestamp": self.clock(),
+            "pmpath_version": __version__,
+            "knowledge_version": knowledge_version,
+            "kind": kind,
+            "input_sha256": input_sha256,
+            "request": dict(request or {}),
+        }
+        try:
+            text = json.dumps(head, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise AuditError(f"audit record is not plain JSON data: {exc}", code="A004") from None
+        self.append_line(text[:-1].encode("utf-8") + b',"output":' + out + b"}\n")
 
     def write(self, entry: Mapping[str, Any]) -> None:
         """Append ``entry`` as one line (compact JSON, UTF-8, newline-terminated)."""
@@ -250,6 +292,11 @@ def read_audit_log(path: str | os.PathLike) -> Iterator[dict]:
                     code="A003",
                 )
             yield entry
+
+
+def _check_kind(kind: Any) -> None:
+    if not isinstance(kind, str) or not _KIND.match(kind):
+        raise ValueError(f"audit kind must be a lowercase word such as {KINDS}, not {kind!r}")
 
 
 def _jsonable(value: Any) -> Any:

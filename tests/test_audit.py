@@ -98,6 +98,27 @@ def test_records_append_to_an_existing_log(tmp_path):
     assert [r["output"]["i"] for r in read_audit_log(path)] == [0, 1, 2]
 
 
+def test_record_json_writes_the_same_record_from_a_hash_and_encoded_output(tmp_path):
+    clock = lambda: "2030-01-01T00:00:00.000000Z"  # noqa: E731
+    output = {"id": "cand-1", "ok": True, "recommendation": {"level": {"id": "pm"}, "ë": 1}}
+    with (
+        AuditLog(tmp_path / "a.jsonl", clock=clock) as a,
+        AuditLog(tmp_path / "b.jsonl", clock=clock) as b,
+    ):
+        a.record("batch", PROFILE, output, "0" * 64, request={"role": None})
+        encoded = json.dumps(output, ensure_ascii=False, separators=(",", ":")) + "\n"
+        b.record_json(
+            "batch", input_hash(PROFILE), encoded.encode(), "0" * 64, request={"role": None}
+        )
+        with pytest.raises(ValueError):
+            b.record_json("batch", "not-a-hash", encoded, "0" * 64)
+        with pytest.raises(ValueError):
+            b.record_json("batch", input_hash(PROFILE), '{"a":\n1}', "0" * 64)
+        with pytest.raises(ValueError):
+            b.record_json("batch", input_hash(PROFILE), "[1]", "0" * 64)
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
 # -- bad use -----------------------------------------------------------------------------------
 def test_a_log_that_cannot_be_opened_is_an_audit_error(tmp_path):
     with pytest.raises(AuditError, match="cannot open the audit log") as info:
