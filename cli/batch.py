@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from pmpath.batch import INPUT_FORMATS, OUTPUT_FORMATS, BatchRun
@@ -77,10 +79,8 @@ def command(
       cat candidates.jsonl | pmpath batch - > scores.jsonl
     """
     engine = load_engine(knowledge_dir, rules_dir)
-    err = click.get_text_stream("stderr")
-    stdout = click.get_binary_stream("stdout")
-    stdin = click.get_binary_stream("stdin")
-    target = stdout if output == "-" else output
+    err = sys.stderr
+    target = sys.stdout.buffer if output == "-" else output
     if resume and output == "-":
         raise click.UsageError("--resume continues an output file: give it with -o FILE")
 
@@ -96,7 +96,7 @@ def command(
         resume=resume,
         input_format=input_format,
         chunk_size=chunk_size,
-        stdin=stdin,
+        stdin=sys.stdin.buffer,
         on_event=report_death,
     )
     total = run.total_bytes()
