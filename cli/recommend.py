@@ -70,6 +70,8 @@ def command(
       pmpath recommend me.yaml --format json > me.json
       cat me.json | pmpath recommend - --format markdown
     """
+    if profile == "-" and is_terminal(sys.stdin):
+        click.echo("reading a profile from standard input; end it with Ctrl-D", err=True)
     loaded = load_profile(profile)
     check_profile(loaded)  # a bad profile fails before the knowledge is loaded
     engine = load_engine(knowledge_dir, rules_dir)

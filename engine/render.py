@@ -279,6 +279,8 @@ def _first_sentence(text: str) -> str:
     text = " ".join(text.split())
     head, dot, _ = text.partition(". ")
     out = head if dot else text
+    if len(out) > 60 and ", " in out:  # keep the gloss short: its first clause
+        out = out.split(", ", 1)[0]
     out = out[:1].lower() + out[1:]
     return out.rstrip(".")
 
