@@ -5,7 +5,10 @@ from __future__ import annotations
 import inspect
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -163,6 +166,23 @@ def test_json_is_byte_identical_for_the_same_input_and_ends_with_a_newline():
     second = run("recommend", SENIOR, "--format", "json").stdout_bytes
     assert first == second
     assert first.endswith(b"}\n") and not first.endswith(b"\n\n")
+
+
+def test_json_is_byte_identical_across_processes_whatever_the_hash_seed():
+    script = Path(sys.executable).with_name("pmpath")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "pmpath.cli.main"]
+    outputs = set()
+    for seed in ("0", "1", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        result = subprocess.run(
+            [*command, "recommend", str(EXAMPLES / "vp.yaml"), "--format", "json"],
+            capture_output=True,
+            env=env,
+            timeout=120,
+            check=True,
+        )
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
 
 
 def test_json_is_the_same_as_the_python_api(engine):
@@ -325,3 +345,83 @@ def test_help_explains_the_formats_and_stdin():
     out = run("recommend", "--help").stdout
     assert "text|json|markdown|yaml" in out
     assert "- to read" in out
+
+
+# -- bad input, one sentence each (the same cases run as real processes in test_bad_input.py)
+
+
+def error_line(profile: str | bytes, name: str = "me.yaml", tmp_path: Path | None = None) -> str:
+    """The one stderr line `pmpath recommend` prints for ``profile`` (exit code 1)."""
+    assert tmp_path is not None
+    path = tmp_path / name
+    path.write_bytes(profile.encode() if isinstance(profile, str) else profile)
+    result = run("recommend", str(path))
+    assert result.exit_code == 1, result.stdout
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.output
+    return result.stderr.strip().replace(f"{tmp_path}/", "")
+
+
+def test_an_empty_profile_says_it_is_empty_and_how_to_start(tmp_path):
+    assert error_line("", tmp_path=tmp_path) == (
+        "error: me.yaml: P002: the profile is empty (run `pmpath init` for a template)"
+    )
+
+
+def test_a_yaml_syntax_error_names_the_line_and_column(tmp_path):
+    line = error_line("experience:\n  total_years: [3\n", tmp_path=tmp_path)
+    assert line.startswith("error: me.yaml:3:1: P003: YAML syntax error:")
+    assert "line 2, column 16" in line
+
+
+def test_a_json_syntax_error_names_the_line_and_column(tmp_path):
+    line = error_line('{"experience": {"total_years": 3,}}', "me.json", tmp_path)
+    assert line.startswith("error: me.json:1:34: P003: JSON syntax error:")
+
+
+def test_a_list_instead_of_a_profile_is_refused(tmp_path):
+    assert "P004" in error_line("- experience\n", tmp_path=tmp_path)
+
+
+def test_a_misspelt_nested_key_gets_a_did_you_mean(tmp_path):
+    line = error_line("experience:\n  total_years: 3\n  prodcut_years: 1\n", tmp_path=tmp_path)
+    assert line == (
+        "error: me.yaml:3: P005: experience.prodcut_years: unknown key 'prodcut_years' "
+        "(did you mean 'product_years'?)"
+    )
+
+
+def test_a_quoted_number_gets_a_hint_to_remove_the_quotes(tmp_path):
+    line = error_line('experience:\n  total_years: "5"\n  product_years: 1\n', tmp_path=tmp_path)
+    assert line == (
+        "error: me.yaml:2: P006: experience.total_years: must be a number, got text '5' "
+        '(remove the quotes: write 5, not "5")'
+    )
+
+
+def test_a_negative_number_names_the_field_and_the_allowed_range(tmp_path):
+    line = error_line("experience:\n  total_years: -1\n  product_years: 0\n", tmp_path=tmp_path)
+    assert line == (
+        "error: me.yaml:2: P007: experience.total_years: -1 is negative "
+        "(allowed: a number from 0 to 70)"
+    )
+
+
+def test_more_product_years_than_total_years_is_refused(tmp_path):
+    line = error_line("experience:\n  total_years: 3\n  product_years: 5\n", tmp_path=tmp_path)
+    assert line.startswith("error: me.yaml:3: P010: experience.product_years: 5 is more than")
+
+
+def test_an_alias_bomb_is_refused_as_too_large(tmp_path):
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for prev, name in zip("abcdefg", "bcdefgh", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    bomb = "\n".join(lines) + "\n"
+    assert "P011" in error_line(bomb, tmp_path=tmp_path)
+
+
+def test_binary_input_on_stdin_is_refused():
+    result = run("recommend", "-", input=b"\x00\x01\x02")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: <stdin>: P012: binary data")
