@@ -337,6 +337,7 @@ class Recommendation:
 
 _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 _CACHE_MAX = 8192  # texts kept per kind of part before a cache starts afresh
+_PLANS_MAX = 4096  # fired-rule sets whose plan is kept, twice over (under 1 KB each)
 
 
 def _scalar_json(value: Any) -> str:
@@ -451,6 +452,30 @@ class _RuleEvidence:
         return "".join(parts)
 
 
+class _Plan:
+    """One fired-rule set's output, but for the profile's values.
+
+    Evidence is a tuple of items: the finished text of a rule that read no profile
+    value, or its `_RuleEvidence` to render with the profile's values.
+    """
+
+    __slots__ = (
+        "level",
+        "level_after",
+        "level_before",
+        "level_evidence",
+        "next_level",
+        "next_text",
+        "path_evidence",
+        "path_text",
+        "spec_after",
+        "spec_before",
+        "spec_evidence",
+        "steps_text",
+        "trace",
+    )
+
+
 class _CompactCodec:
     """The precomputed JSON text of one model's output parts (see above)."""
 
@@ -463,6 +488,8 @@ class _CompactCodec:
             for r in model.ruleset.rules
         }
         self._top: str | None = None
+        self._plans: dict[frozenset, _Plan] = {}
+        self._old_plans: dict[frozenset, _Plan] = {}
         self._levels: dict[str, list[str]] = {}
         self._next: dict[tuple, str] = {}
         self._specs: dict[tuple, list[str]] = {}
@@ -476,6 +503,7 @@ class _CompactCodec:
         return item
 
     def _top_template(self, rec: Recommendation) -> str:
+        """The top level of output v1 as a %-template with a named hole for each part."""
         if self._top is None:
             names = [
                 "profile",
@@ -488,49 +516,99 @@ class _CompactCodec:
                 "trace",
                 "warnings",
             ]
-            holes = {name: _Hole(name) for name in names}
-            skeleton = rec._assemble(**holes)
-            segments = [s.replace("%", "%%") for s in _split(skeleton)]
+            skeleton = rec._assemble(**{name: _Hole(name) for name in names})
+            texts = [text.replace("%", "%%") for text in _split(skeleton)]
             order = [v.name for v in skeleton.values() if isinstance(v, _Hole)]
-            self._top = segments[0] + "".join(
-                f"%({name})s{text}" for name, text in zip(order, segments[1:], strict=True)
+            self._top = texts[0] + "".join(
+                f"%({name})s{text}" for name, text in zip(order, texts[1:], strict=True)
             )
         return self._top
 
     def render(self, rec: Recommendation) -> str:
+        key = frozenset(rec.fired)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._old_plans.get(key)
+            if plan is None:
+                plan = self._plan(rec)
+            if len(self._plans) >= _PLANS_MAX:  # keep the recent half: a cheap LRU
+                self._old_plans = self._plans
+                self._plans = {}
+            self._plans[key] = plan
+        state = rec.__dict__  # what warnings() needs, known from the fired rules alone
+        if "level" not in state:
+            state["level"] = plan.level
+        if "next_level" not in state:
+            state["next_level"] = plan.next_level
+        profile, derived = rec.profile, rec.derived
+        texts: dict[int, str] = {}
+
+        def evidence(items: tuple) -> str:
+            out = []
+            for item in items:
+                if type(item) is not str:  # a rule that read profile values
+                    text = texts.get(id(item))
+                    if text is None:
+                        text = texts[id(item)] = item.render(profile, derived)
+                    item = text
+                out.append(item)
+            return ",".join(out)
+
+        return self._top_template(rec) % {
+            "profile": '{"id":'
+            + _scalar_json(profile.get("id"))
+            + ',"name":'
+            + _scalar_json(profile.get("name"))
+            + "}",
+            "level": plan.level_before + evidence(plan.level_evidence) + plan.level_after,
+            "next_level": plan.next_text,
+            "path": plan.path_text,
+            "path_evidence": "[" + evidence(plan.path_evidence) + "]",
+            "specialization": plan.spec_before + evidence(plan.spec_evidence) + plan.spec_after,
+            "next_steps": plan.steps_text,
+            "trace": "[" + evidence(plan.trace) + "]",
+            "warnings": "[" + ",".join(map(_scalar_json, rec.warnings())) + "]",
+        }
+
+    def _plan(self, rec: Recommendation) -> _Plan:
+        """What the output of ``rec``'s fired rules is made of, all but the profile's values."""
         # the same order of checks as to_dict: an inconsistent ruleset fails alike
         level, spec, path, shape = rec.level, rec.specialization, rec.path, rec.shape
-        profile, derived = rec.profile, rec.derived
-        texts: dict[str, str] = {}
         rule_evidence = self._rule
 
-        def evidence(rules: list[Rule]) -> str:
-            parts = []
+        def evidence(rules: list[Rule]) -> tuple:
+            items = []
             for rule in rules:
-                text = texts.get(rule.id)
-                if text is None:
-                    text = texts[rule.id] = rule_evidence(rule).render(profile, derived)
-                parts.append(text)
-            return "[" + ",".join(parts) + "]"
+                item = rule_evidence(rule)
+                items.append(item.constant if item.constant is not None else item)
+            return tuple(items)
 
+        plan = _Plan()
+        plan.level = level
+        plan.next_level = rec.next_level
         around = self._levels.get(level)
         if around is None:
-            around = self._remember(self._levels, level, _split(rec._level_block(_HOLE)))
-        level_text = around[0] + evidence(rec.support(("level", level))) + around[1]
+            before, after = _split(rec._level_block(_HOLE))
+            around = self._remember(self._levels, level, (before + "[", "]" + after))
+        plan.level_before, plan.level_after = around
+        plan.level_evidence = evidence(rec.support(("level", level)))
 
         key = (level, tuple(rec.gaps))
-        next_text = self._next.get(key)
-        if next_text is None:
-            next_text = self._remember(self._next, key, _dumps(rec._next_level_block()))
+        plan.next_text = self._next.get(key)
+        if plan.next_text is None:
+            plan.next_text = self._remember(self._next, key, _dumps(rec._next_level_block()))
+
+        plan.path_text = self._value(path)
+        plan.path_evidence = evidence(rec.support(("path", path))) if path else ()
 
         spec_key = (spec, shape)
         around = self._specs.get(spec_key)
         if around is None:
-            around = self._remember(self._specs, spec_key, _split(rec._specialization_block(_HOLE)))
-        spec_text = (
-            around[0]
-            + evidence(rec.support(("specialization", spec)) + rec.support(("shape", shape)))
-            + around[1]
+            before, after = _split(rec._specialization_block(_HOLE))
+            around = self._remember(self._specs, spec_key, (before + "[", "]" + after))
+        plan.spec_before, plan.spec_after = around
+        plan.spec_evidence = evidence(
+            rec.support(("specialization", spec)) + rec.support(("shape", shape))
         )
 
         steps = []
@@ -541,22 +619,9 @@ class _CompactCodec:
             if text is None:
                 text = self._remember(self._steps, key, _dumps(rec._step_item(step_id)))
             steps.append(text)
-
-        return self._top_template(rec) % {
-            "profile": '{"id":'
-            + _scalar_json(profile.get("id"))
-            + ',"name":'
-            + _scalar_json(profile.get("name"))
-            + "}",
-            "level": level_text,
-            "next_level": next_text,
-            "path": self._value(path),
-            "path_evidence": evidence(rec.support(("path", path))) if path else "[]",
-            "specialization": spec_text,
-            "next_steps": "[" + ",".join(steps) + "]",
-            "trace": evidence(rec._rules),
-            "warnings": "[" + ",".join(map(_scalar_json, rec.warnings())) + "]",
-        }
+        plan.steps_text = "[" + ",".join(steps) + "]"
+        plan.trace = evidence(rec._rules)
+        return plan
 
     def _value(self, value: Any) -> str:
         text = self._values.get(value)
@@ -565,8 +630,8 @@ class _CompactCodec:
         return text
 
     @staticmethod
-    def _remember(cache: dict, key: Any, value: Any) -> Any:
-        if len(cache) >= _CACHE_MAX:
+    def _remember(cache: dict, key: Any, value: Any, limit: int = 0) -> Any:
+        if len(cache) >= (limit or _CACHE_MAX):
             cache.clear()
         cache[key] = value
         return value
