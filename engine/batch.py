@@ -1020,6 +1020,23 @@ def _ordered(counts: Counter, order: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
+def _refuse_overwriting_an_input(inputs: list[Input], output: Any) -> None:
+    if not isinstance(output, str | os.PathLike) or os.fspath(output) == "-":
+        return
+    if not os.path.exists(output):
+        return
+    listed = os.fspath(output).lower().endswith(PROFILE_EXTENSIONS)  # could be a profile file
+    for inp in inputs:
+        paths = (inp.path, *inp.files) if inp.kind == "profiles" and listed else (inp.path,)
+        for path in paths:
+            if path is not None and os.path.isfile(path) and os.path.samefile(path, output):
+                raise BatchError(
+                    f"{os.fspath(output)} is both an INPUT and the output; write the "
+                    "output elsewhere",
+                    code="B004",
+                )
+
+
 class BatchRun:
     """One ``pmpath batch`` run: inputs checked and output opened on construction.
 
@@ -1050,6 +1067,7 @@ class BatchRun:
         self.chunk_size = chunk_size
         self.on_progress = on_progress
         self.on_event = on_event
+        _refuse_overwriting_an_input(self.inputs, output)
         self.out = BatchOutput(output, fmt, resume=resume, columns=columns)
         self.reader = RecordReader(self.inputs, stdin)
         knowledge = engine.knowledge

@@ -271,13 +271,13 @@ class OrderedPool:
         for w in workers:
             with contextlib.suppress(OSError, ValueError):
                 w.tasks.close()  # EOF: the worker finishes its chunk and exits
+            w.results.close()  # and its answer, unread, fails at once instead of blocking
         for w in workers:
             try:
-                w.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
+                w.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a wedged C call
                 w.process.kill()
                 w.process.wait()
-            w.results.close()
 
     # -- the loop -------------------------------------------------------------
     def imap(self, items: Iterable) -> Iterator:

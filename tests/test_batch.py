@@ -524,6 +524,15 @@ def test_resume_needs_an_output_file(engine, tmp_path):
         BatchRun(engine, [str(src)], "-", resume=True)
 
 
+def test_an_output_that_is_also_an_input_is_refused(engine, tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", pool(2))
+    before = src.read_bytes()
+    with pytest.raises(BatchError, match="both an INPUT and the output") as info:
+        run(engine, [src], src)
+    assert info.value.code == "B004"
+    assert src.read_bytes() == before
+
+
 def test_without_resume_an_existing_output_is_replaced(engine, tmp_path):
     src = write_jsonl(tmp_path / "in.jsonl", pool(2))
     out = tmp_path / "out.jsonl"
