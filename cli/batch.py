@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from pmpath.batch import INPUT_FORMATS, OUTPUT_FORMATS, BatchRun
+from pmpath.batch import EVALUATORS, INPUT_FORMATS, OUTPUT_FORMATS, BatchRun
 from pmpath.parallel import default_workers
 
 from .common import knowledge_options, load_engine
@@ -48,6 +48,9 @@ from .common import knowledge_options, load_engine
     help="What stdin and files with other extensions hold (auto: by extension; - is JSONL).",
 )
 @click.option("--chunk-size", type=click.IntRange(min=1), default=64, hidden=True)
+# for benchmarks: durable's stock Host driver, or the plain-Python reference evaluator
+@click.option("--backend", type=click.Choice(["lean", "host"]), default="lean", hidden=True)
+@click.option("--evaluator", type=click.Choice(EVALUATORS), default="durable", hidden=True)
 @knowledge_options
 def command(
     inputs: tuple[str, ...],
@@ -57,6 +60,8 @@ def command(
     resume: bool,
     input_format: str,
     chunk_size: int,
+    backend: str,
+    evaluator: str,
     knowledge_dir: str | None,
     rules_dir: str | None,
 ) -> None:
@@ -78,7 +83,7 @@ def command(
       pmpath batch profiles/ 'more/*.yaml' -o scores.jsonl --resume
       cat candidates.jsonl | pmpath batch - > scores.jsonl
     """
-    engine = load_engine(knowledge_dir, rules_dir)
+    engine = load_engine(knowledge_dir, rules_dir, backend=backend)
     err = sys.stderr
     target = sys.stdout.buffer if output == "-" else output
     if resume and output == "-":
@@ -98,6 +103,7 @@ def command(
         chunk_size=chunk_size,
         stdin=sys.stdin.buffer,
         on_event=report_death,
+        evaluator=evaluator,
     )
     total = run.total_bytes()
     show_bar = err.isatty() and total

@@ -71,6 +71,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .recommendation import Recommendation
 
 OUTPUT_FORMATS = ("jsonl", "csv")
+#: who infers: durable_rules (the engine's backend), or the plain-Python reference evaluator
+EVALUATORS = ("durable", "reference")
 INPUT_FORMATS = ("auto", "jsonl", "csv", "profile")
 PROFILE_EXTENSIONS = (".yaml", ".yml", ".json")
 _FORMAT_BY_EXTENSION = {
@@ -628,11 +630,15 @@ class Scorer:
         columns: tuple[Column, ...] = CSV_COLUMNS,
         skip_ids: frozenset[str] = frozenset(),
         engine: Engine | None = None,
+        evaluator: str = "durable",
     ):
         if output not in OUTPUT_FORMATS:
             raise ValueError(f"output must be one of {', '.join(OUTPUT_FORMATS)}")
+        if evaluator not in EVALUATORS:
+            raise ValueError(f"evaluator must be one of {', '.join(EVALUATORS)}")
         self.model = model
         self.backend = backend
+        self.evaluator = evaluator
         self.output = output
         self.columns = columns
         self.skip_ids = skip_ids
@@ -644,6 +650,7 @@ class Scorer:
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_engine"] = None  # never pickled: each worker registers its own ruleset
+        state.pop("_recommend", None)
         return state
 
     def setup(self) -> None:
@@ -651,6 +658,11 @@ class Scorer:
             from .engine import Engine
 
             self._engine = Engine(self.model, self.backend)
+        self._recommend = (
+            self._engine.recommend
+            if self.evaluator == "durable"
+            else self._engine.recommend_reference
+        )
         if os.getpid() != self._parent:  # the test hook works in worker processes only
             self._crash_id = os.environ.get("PMPATH_TEST_CRASH_ID") or None
             self._crash_once = os.environ.get("PMPATH_TEST_CRASH_ONCE") or None
@@ -703,7 +715,7 @@ class Scorer:
                 return (rid, None, record, None, None, None)
             if self._crash_id is not None and rid == self._crash_id:
                 self._crash()
-            rec = self._engine.recommend(profile)
+            rec = self._recommend(profile)
             outcome = Outcome(rid, source, line, rec)
             payload = jsonl_ok(outcome) if self.output == "jsonl" else self._row(outcome)
             return (rid, True, payload, rec.level, rec.specialization, None)
@@ -1060,8 +1072,10 @@ class BatchRun:
         stdin: IO[bytes] | None = None,
         on_progress: Callable[[int], None] | None = None,
         on_event: Callable[[WorkerDeath], None] | None = None,
+        evaluator: str = "durable",
     ):
         self.engine = engine
+        self.evaluator = evaluator
         self.inputs = resolve_inputs(inputs, input_format)
         self.workers = max(1, workers)
         self.chunk_size = chunk_size
@@ -1086,6 +1100,7 @@ class BatchRun:
             output=fmt,
             columns=columns,
             skip_ids=frozenset(self.out.done),
+            evaluator=evaluator,
         )
 
     def total_bytes(self) -> int | None:
@@ -1124,6 +1139,7 @@ class BatchRun:
                             output=out.fmt,
                             columns=out.columns,
                             engine=self.engine,
+                            evaluator=self.evaluator,
                         )
                         local.setup()
                     rid, ok, payload, level, specialization, code = local.run(payload)

@@ -657,3 +657,14 @@ def test_stopping_recommend_many_early_stops_its_workers(engine):
     while _worker_pids() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _worker_pids()
+
+
+def test_durable_host_and_the_reference_evaluator_write_the_same_bytes(
+    engine, host_engine, tmp_path
+):
+    src = write_jsonl(tmp_path / "in.jsonl", pool(150, seed=16))
+    lean, host, ref = (tmp_path / f"{n}.jsonl" for n in ("lean", "host", "ref"))
+    run(engine, [src], lean)
+    run(host_engine, [src], host, workers=2, chunk_size=16)
+    run(engine, [src], ref, evaluator="reference")
+    assert host.read_bytes() == lean.read_bytes() == ref.read_bytes()
