@@ -19,6 +19,7 @@ Also importable: `synthetic_profiles(n, seed)` is what tests use to build pools.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -203,18 +204,22 @@ def _median_rate(fn: Callable[[], int], runs: int) -> float:
     return statistics.median(rates)
 
 
-def stage_rates(n: int, runs: int) -> dict[str, float]:
-    """Profiles/s of each stage, in this process (1 core)."""
+def stage_rates(n: int, runs: int) -> dict:
+    """Profiles/s of each stage, in this process (1 core), on ``n`` pool profiles."""
     from pmpath import Engine
-    from pmpath.facts import profile_fact
+    from pmpath.facts import profile_fact, sections
     from pmpath.profile import parse_profile
+    from pmpath.recommendation import Recommendation
 
     lean = Engine.load()
     host = Engine.load(backend="host")
     lines = [json.dumps(p, separators=(",", ":")) for p in synthetic_profiles(n)]
     prepared = [lean.prepare(parse_profile(line, "bench", "json")) for line in lines]
     recs = [lean.recommend(parse_profile(line, "bench", "json")) for line in lines]
-    out: dict[str, float] = {}
+    answers = [(r.profile, r.derived, r.fired) for r in recs]
+    gc.collect()
+    gc.freeze()  # the inputs held here are not what a batch worker's collector sees
+    out: dict = {}
 
     def parse_validate() -> int:
         for line in lines:
@@ -230,124 +235,128 @@ def stage_rates(n: int, runs: int) -> dict[str, float]:
         return go
 
     def infer_reference() -> int:
-        from pmpath.facts import sections
-
         for normalised, derived in prepared:
             lean.reference.run(sections(normalised, derived))
         return n
 
-    def serialise_fast() -> int:
-        from pmpath.recommendation import Recommendation
+    def serialise_fast(model) -> Callable[[], int]:
+        def go() -> int:
+            for profile, derived, fired in answers:  # fresh objects, as batch makes them
+                Recommendation(model, profile, derived, fired).to_json(indent=None)
+            return n
 
-        for r in recs:  # fresh objects: nothing cached from earlier runs but the plans
-            Recommendation(r.model, r.profile, r.derived, r.fired).to_json(indent=None)
-        return n
+        return go
 
     def serialise_dumps() -> int:
-        from pmpath.recommendation import Recommendation
-
-        for r in recs:
+        for profile, derived, fired in answers:
             json.dumps(
-                Recommendation(r.model, r.profile, r.derived, r.fired).to_dict(),
+                Recommendation(lean.model, profile, derived, fired).to_dict(),
                 ensure_ascii=False,
                 separators=(",", ":"),
             )
         return n
 
-    def whole(engine) -> Callable[[], int]:
+    def whole(engine, reference: bool = False) -> Callable[[], int]:
+        recommend = engine.recommend_reference if reference else engine.recommend
+
         def go() -> int:
             for line in lines:
-                engine.recommend(parse_profile(line, "bench", "json")).to_json(indent=None)
+                recommend(parse_profile(line, "bench", "json")).to_json(indent=None)
             return n
 
         return go
-
-    def whole_reference() -> int:
-        for line in lines:
-            lean.recommend_reference(parse_profile(line, "bench", "json")).to_json(indent=None)
-        return n
 
     out["parse + validate"] = _median_rate(parse_validate, runs)
     out["infer: lean driver"] = _median_rate(infer(lean._session), runs)
     out["infer: durable Host"] = _median_rate(infer(host._session), runs)
     out["infer: reference evaluator"] = _median_rate(infer_reference, runs)
-    out["serialise: compact fast path"] = _median_rate(serialise_fast, runs)
+    cold = Engine.load()  # nothing cached yet: the first pass builds every plan it needs
+    out["serialise: compact, first pass"] = _median_rate(serialise_fast(cold.model), 1)
+    out["serialise: compact, warm"] = _median_rate(serialise_fast(lean.model), runs)
     out["serialise: json.dumps(to_dict())"] = _median_rate(serialise_dumps, runs)
     out["all stages: lean"] = _median_rate(whole(lean), runs)
     out["all stages: Host"] = _median_rate(whole(host), runs)
-    out["all stages: reference"] = _median_rate(whole_reference, runs)
+    out["all stages: reference"] = _median_rate(whole(lean, reference=True), runs)
+    gc.unfreeze()
     out["_levels"] = Counter(r.level for r in recs)
     out["_specializations"] = Counter(r.specialization for r in recs)
+    out["_fired"] = statistics.mean(len(r.fired) for r in recs)
+    out["_plans"] = len({frozenset(r.fired) for r in recs})
     out["_bytes_per_record"] = statistics.mean(len(r.to_json(indent=None)) for r in recs[:2000])
     return out
 
 
 _RSS_PROBE = r"""
-import resource, subprocess, sys, time, json
+import json, resource, subprocess, sys, time
 start = time.perf_counter()
 proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 elapsed = time.perf_counter() - start
-children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"rc": proc.returncode, "elapsed": elapsed, "maxrss_kb": children,
-                  "stderr": proc.stderr.decode()[-2000:]}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": proc.returncode, "elapsed": elapsed, "maxrss_kb": usage.ru_maxrss,
+                  "cpu": usage.ru_utime + usage.ru_stime, "stderr": proc.stderr.decode()[-3000:]}))
 """
 
 
 def run_cli(inp: str, out: str, workers: int, extra: tuple[str, ...] = ()) -> dict:
-    """One real ``pmpath batch`` run; its wall time and the largest RSS of its processes."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "pmpath.cli.main",
-        "batch",
-        inp,
-        "-o",
-        out,
-        "--workers",
-        str(workers),
-        *extra,
-    ]
+    """One real ``pmpath batch`` run: its rate, wall and CPU time, largest RSS of its processes."""
+    cmd = [sys.executable, "-m", "pmpath.cli.main", "batch", inp, "-o", out]
+    cmd += ["--workers", str(workers), *extra]
     probe = subprocess.run(
         [sys.executable, "-c", _RSS_PROBE, *cmd], capture_output=True, text=True, check=True
     )
     result = json.loads(probe.stdout)
     if result["rc"] not in (0, 1):
         raise SystemExit(f"pmpath batch failed:\n{result['stderr']}")
-    for line in result["stderr"].splitlines():  # "N records in T s, R profiles/s ..."
+    for line in result["stderr"].splitlines():  # "N records in T s, R profiles/s (...)"
         if " profiles/s " in line:
-            result["reported_rate"] = float(line.split(", ")[1].split(" ")[0].replace(",", ""))
+            result["rate"] = float(line.split(", ")[1].split(" ")[0].replace(",", ""))
     return result
 
 
-def cli_rates(sizes: list[int], runs: int, cores: int) -> list[dict]:
+def cli_rates(configs: list[tuple[str, int, tuple[str, ...]]], runs: int) -> list[dict]:
+    """``pmpath batch`` for each (label, profiles, extra options), 1 worker and all cores."""
+    cores = _cores()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
+        written: set[int] = set()
+        for label, n, extra in configs:
             inp = os.path.join(tmp, f"pool-{n}.jsonl")
-            write_jsonl(inp, n)
+            if n not in written:
+                write_jsonl(inp, n)
+                written.add(n)
             for workers in sorted({1, cores}):
-                results = [
-                    run_cli(inp, os.path.join(tmp, "out.jsonl"), workers) for _ in range(runs)
-                ]
-                rows.append(
-                    {
-                        "profiles": n,
-                        "workers": workers,
-                        "rate": statistics.median(r["reported_rate"] for r in results),
-                        "wall": statistics.median(r["elapsed"] for r in results),
-                        "maxrss_mb": max(r["maxrss_kb"] for r in results) / 1024,
-                    }
-                )
+                results = []
+                for _ in range(runs):
+                    results.append(run_cli(inp, os.path.join(tmp, "out.jsonl"), workers, extra))
+                    os.remove(os.path.join(tmp, "out.jsonl"))
+                row = {
+                    "label": label,
+                    "profiles": n,
+                    "workers": workers,
+                    "rate": statistics.median(r["rate"] for r in results),
+                    "wall": statistics.median(r["elapsed"] for r in results),
+                    "cpu": statistics.median(r["cpu"] for r in results),
+                    "maxrss_mb": max(r["maxrss_kb"] for r in results) / 1024,
+                }
+                rows.append(row)
                 print(
-                    f"  batch {n:>7,} profiles, {workers} worker(s): "
-                    f"{rows[-1]['rate']:,.0f}/s, wall {rows[-1]['wall']:.2f} s, "
-                    f"peak RSS {rows[-1]['maxrss_mb']:.0f} MB",
-                    file=sys.stderr,
+                    f"  {label:<10} {n:>7,} profiles  {workers} worker{'s' * (workers > 1)}  "
+                    f"{row['rate']:>7,.0f} profiles/s  wall {row['wall']:6.2f} s  "
+                    f"CPU {row['cpu']:6.2f} s  peak RSS {row['maxrss_mb']:4.0f} MB",
+                    flush=True,
                 )
     return rows
 
 
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover
+
+
 def machine() -> str:
+    from importlib.metadata import version
+
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as fh:
@@ -357,11 +366,8 @@ def machine() -> str:
                     break
     except OSError:
         pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    from importlib.metadata import version
-
     return (
-        f"{cpu}, {cores} cores, Python {platform.python_version()}, {platform.system()} "
+        f"{cpu}, {_cores()} cores, Python {platform.python_version()}, {platform.system()} "
         f"{platform.release()}, durable-rules {version('durable-rules')}"
     )
 
@@ -371,48 +377,65 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, one run each")
     parser.add_argument("--runs", type=int, default=None, help="runs per measurement (median)")
     parser.add_argument("--stage-profiles", type=int, default=None)
-    parser.add_argument("--sizes", type=str, default=None, help="comma-separated batch sizes")
+    parser.add_argument("--big", type=int, default=None, help="profiles in the large run")
+    parser.add_argument("--skip-stages", action="store_true")
     args = parser.parse_args(argv)
     runs = args.runs or (1 if args.quick else 5)
     stage_n = args.stage_profiles or (2_000 if args.quick else 10_000)
-    sizes = (
-        [int(s) for s in args.sizes.split(",")]
-        if args.sizes
-        else ([2_000] if args.quick else [10_000, 100_000])
-    )
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    small = 2_000 if args.quick else 10_000
+    big = args.big or (5_000 if args.quick else 100_000)
+    cores = _cores()
 
     print(f"machine: {machine()}")
-    print(f"stages, in one process, {stage_n:,} profiles, median of {runs}:")
-    stages = stage_rates(stage_n, runs)
-    for name, rate in stages.items():
-        if not name.startswith("_"):
-            print(f"  {name:<36} {rate:>9,.0f} profiles/s  {1e6 / rate:>7.1f} µs each")
-    lean, ref, host = (
-        stages["all stages: lean"],
-        stages["all stages: reference"],
-        stages["all stages: Host"],
-    )
-    print(f"  lean / reference: {lean / ref:.2f}x   lean / Host: {lean / host:.2f}x")
-    print(f"  levels: {dict(stages['_levels'])}")
-    print(f"  specializations: {dict(stages['_specializations'])}")
-    print(f"  compact output: {stages['_bytes_per_record']:,.0f} bytes per recommendation")
+    if not args.skip_stages:
+        print(f"stages, in one process, {stage_n:,} pool profiles, median of {runs}:")
+        stages = stage_rates(stage_n, runs)
+        for name, rate in stages.items():
+            if not name.startswith("_"):
+                print(f"  {name:<36} {rate:>9,.0f} profiles/s  {1e6 / rate:>7.1f} µs each")
+        lean, ref, host = (
+            stages["all stages: lean"],
+            stages["all stages: reference"],
+            stages["all stages: Host"],
+        )
+        print(f"  lean / reference: {lean / ref:.2f}x   lean / Host: {lean / host:.2f}x")
+        levels = {lv: stages["_levels"][lv] for lv in LEVELS}
+        print(f"  levels: {levels}")
+        print(f"  specializations: {dict(stages['_specializations'])}")
+        print(
+            f"  {stages['_fired']:.1f} rules fire per profile; {stages['_plans']:,} distinct "
+            f"fired-rule sets; {stages['_bytes_per_record']:,.0f} bytes of output each"
+        )
 
     cli_runs = 1 if args.quick else max(1, min(runs, 3))
-    print(f"pmpath batch end to end (real subprocess, JSONL in and out), median of {cli_runs}:")
-    rows = cli_rates(sizes, cli_runs, cores)
-    for row in rows:
-        print(
-            f"  {row['profiles']:>7,} profiles  {row['workers']} worker(s)  "
-            f"{row['rate']:>8,.0f} profiles/s  wall {row['wall']:6.2f} s  "
-            f"peak RSS {row['maxrss_mb']:5.0f} MB"
+    print(f"pmpath batch end to end (real process, JSONL in and out), median of {cli_runs}:")
+    configs = [
+        ("lean", small, ()),
+        ("host", small, ("--backend", "host")),
+        ("reference", small, ("--evaluator", "reference")),
+        ("lean", big, ()),
+    ]
+    rows = cli_rates(configs, cli_runs)
+
+    def rate(label: str, n: int, workers: int) -> float:
+        return next(
+            r["rate"]
+            for r in rows
+            if r["label"] == label and r["profiles"] == n and r["workers"] == workers
         )
-    for n in sizes:
-        one = next(r for r in rows if r["profiles"] == n and r["workers"] == 1)
-        alls = next(r for r in rows if r["profiles"] == n and r["workers"] == cores)
+
+    for n in (small, big):
         if cores > 1:
-            print(f"  scaling at {n:,}: {alls['rate'] / one['rate']:.2f}x on {cores} workers")
-    print("  (peak RSS: the largest resident set among the batch process and its workers)")
+            ratio = rate("lean", n, cores) / rate("lean", n, 1)
+            print(f"  scaling, lean, {n:,} profiles: {ratio:.2f}x on {cores} workers")
+    for w in sorted({1, cores}):
+        lean = rate("lean", small, w)
+        by_ref, by_host = lean / rate("reference", small, w), lean / rate("host", small, w)
+        print(
+            f"  {w} worker{'s' * (w > 1)}: lean / reference {by_ref:.2f}x, "
+            f"lean / host {by_host:.2f}x"
+        )
+    print("  (rates include starting the workers; peak RSS is the largest process's)")
 
 
 if __name__ == "__main__":

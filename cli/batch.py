@@ -7,7 +7,6 @@ import sys
 import click
 
 from pmpath.batch import EVALUATORS, INPUT_FORMATS, OUTPUT_FORMATS, BatchRun
-from pmpath.parallel import default_workers
 
 from .common import knowledge_options, load_engine
 
@@ -33,7 +32,8 @@ from .common import knowledge_options, load_engine
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes (default: this machine's cores; 1 scores in this process).",
+    help="Worker processes (default: this machine's cores, or 1 for an input under 512 KB; "
+    "1 scores in this process).",
 )
 @click.option(
     "--resume",
@@ -97,7 +97,7 @@ def command(
         inputs,
         target,
         fmt=fmt,
-        workers=workers or default_workers(),
+        workers=workers,  # None: the machine's cores, or 1 for a small input
         resume=resume,
         input_format=input_format,
         chunk_size=chunk_size,

@@ -63,7 +63,7 @@ from typing import IO, TYPE_CHECKING, Any
 from . import schemas
 from .documents import DEFAULT_MAX_BYTES, DocumentError, decode
 from .errors import PmpathError, ProfileError
-from .parallel import OrderedPool, WorkerDeath
+from .parallel import OrderedPool, WorkerDeath, default_workers
 from .profile import Profile, load_profile, parse_profile
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,6 +83,9 @@ _FORMAT_BY_EXTENSION = {
 }
 MAX_LINE_BYTES = DEFAULT_MAX_BYTES  # one JSONL profile line (a profile is a few hundred bytes)
 FLUSH_BYTES = 256 * 1024  # output is written in blocks of whole lines of about this size
+#: below this much input (about a thousand profiles), starting worker processes costs
+#: more than it saves, so ``workers=None`` scores in-process
+SMALL_INPUT_BYTES = 512 * 1024
 
 
 class BatchError(PmpathError):
@@ -1053,8 +1056,9 @@ class BatchRun:
     """One ``pmpath batch`` run: inputs checked and output opened on construction.
 
     ``run()`` scores every record (in ``workers`` processes when > 1, in this
-    process when 1) and writes them in input order; ``summary`` is live while it
-    runs, so an interrupted run can still report what it wrote.
+    process when 1; None picks: the machine's cores, or 1 for a small input) and
+    writes them in input order; ``summary`` is live while it runs, so an
+    interrupted run can still report what it wrote.
     """
 
     def __init__(
@@ -1064,7 +1068,7 @@ class BatchRun:
         output: str | os.PathLike | IO[bytes] = "-",
         *,
         fmt: str = "jsonl",
-        workers: int = 1,
+        workers: int | None = 1,
         resume: bool = False,
         input_format: str = "auto",
         chunk_size: int = 64,
@@ -1077,7 +1081,7 @@ class BatchRun:
         self.engine = engine
         self.evaluator = evaluator
         self.inputs = resolve_inputs(inputs, input_format)
-        self.workers = max(1, workers)
+        self.workers = max(1, workers) if workers is not None else self._auto_workers()
         self.chunk_size = chunk_size
         self.on_progress = on_progress
         self.on_event = on_event
@@ -1102,6 +1106,13 @@ class BatchRun:
             skip_ids=frozenset(self.out.done),
             evaluator=evaluator,
         )
+
+    def _auto_workers(self) -> int:
+        """The machine's cores, but one (in-process) for an input too small to pay them off."""
+        total = self.total_bytes()
+        if total is not None and total < SMALL_INPUT_BYTES:
+            return 1
+        return default_workers()
 
     def total_bytes(self) -> int | None:
         """What the progress bar counts up to (None when reading stdin)."""
