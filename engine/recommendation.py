@@ -460,11 +460,10 @@ class _Plan:
     """
 
     __slots__ = (
-        "level",
+        "conclusions",
         "level_after",
         "level_before",
         "level_evidence",
-        "next_level",
         "next_text",
         "path_evidence",
         "path_text",
@@ -535,11 +534,11 @@ class _CompactCodec:
                 self._old_plans = self._plans
                 self._plans = {}
             self._plans[key] = plan
-        state = rec.__dict__  # what warnings() needs, known from the fired rules alone
-        if "level" not in state:
-            state["level"] = plan.level
-        if "next_level" not in state:
-            state["next_level"] = plan.next_level
+        # the conclusions (warnings() needs some) follow from the fired rules alone
+        state = rec.__dict__
+        for name, value in plan.conclusions:
+            if name not in state:
+                state[name] = value
         profile, derived = rec.profile, rec.derived
         texts: dict[int, str] = {}
 
@@ -584,8 +583,13 @@ class _CompactCodec:
             return tuple(items)
 
         plan = _Plan()
-        plan.level = level
-        plan.next_level = rec.next_level
+        plan.conclusions = (
+            ("level", level),
+            ("next_level", rec.next_level),
+            ("specialization", spec),
+            ("shape", shape),
+            ("path", path),
+        )
         around = self._levels.get(level)
         if around is None:
             before, after = _split(rec._level_block(_HOLE))
