@@ -668,3 +668,17 @@ def test_durable_host_and_the_reference_evaluator_write_the_same_bytes(
     run(host_engine, [src], host, workers=2, chunk_size=16)
     run(engine, [src], ref, evaluator="reference")
     assert host.read_bytes() == lean.read_bytes() == ref.read_bytes()
+
+
+def test_by_default_small_inputs_run_in_process_and_large_ones_on_every_core(
+    engine, tmp_path, monkeypatch
+):
+    from pmpath.parallel import default_workers
+
+    src = write_jsonl(tmp_path / "in.jsonl", pool(5))
+    out = str(tmp_path / "out.jsonl")
+    assert BatchRun(engine, [str(src)], out, workers=None).workers == 1
+    assert BatchRun(engine, ["-"], out, workers=None).workers == default_workers()  # size unknown
+    monkeypatch.setattr(batch_module, "SMALL_INPUT_BYTES", 10)
+    assert BatchRun(engine, [str(src)], out, workers=None).workers == default_workers()
+    assert BatchRun(engine, [str(src)], out, workers=3).workers == 3
