@@ -137,6 +137,22 @@ def import_self_times(runs: int, env: dict) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def stale_bytecode() -> list[str]:
+    """pmpath modules whose cached bytecode is missing or older than the source."""
+    import importlib.util
+
+    import pmpath
+    import pmpath.cli
+
+    out = []
+    for package in (pmpath, pmpath.cli):
+        for source in sorted(Path(package.__file__).parent.glob("*.py")):
+            cached = Path(importlib.util.cache_from_source(str(source)))
+            if not cached.exists() or cached.stat().st_mtime < source.stat().st_mtime:
+                out.append(f"{package.__name__}.{source.stem}".removesuffix(".__init__"))
+    return out
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.1f} ms"
 
@@ -152,8 +168,14 @@ def main() -> None:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)  # warm the OS file cache
 
     print(f"pmpath recommend {os.path.relpath(args.profile, ROOT)}: {runs} cold runs each")
-    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        print("note: PYTHONDONTWRITEBYTECODE is set: modules without a .pyc compile on every run")
+    stale = stale_bytecode()
+    if stale:
+        print(
+            f"note: {len(stale)} pmpath modules have no up-to-date .pyc "
+            f"({', '.join(stale[:4])}{', ...' if len(stale) > 4 else ''}), so they compile"
+            + (" on every run (PYTHONDONTWRITEBYTECODE is set)" if sys.dont_write_bytecode else "")
+            + "; `python -m compileall engine cli` gives the numbers of a pip install"
+        )
     print()
     py_wall, py_cpu = timed_runs([sys.executable, "-c", "pass"], runs)
     total, cpu = timed_runs(cmd, runs, env)
