@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from pmpath.errors import KnowledgeError, PmpathError
@@ -20,7 +22,7 @@ class CliError(click.ClickException):
         return self.message
 
     def show(self, file=None) -> None:
-        err = click.get_text_stream("stderr") if file is None else file
+        err = sys.stderr if file is None else file
         if isinstance(self.error, KnowledgeError):
             for problem in self.error.problems:
                 click.echo(str(problem), file=err)
@@ -38,7 +40,7 @@ class InternalError(click.ClickException):
     exit_code = 3
 
     def show(self, file=None) -> None:
-        err = click.get_text_stream("stderr") if file is None else file
+        err = sys.stderr if file is None else file
         click.echo(
             f"internal error: {self.message}\n"
             "This is a bug in pmpath. Run the same command with --debug for the traceback.",

@@ -12,6 +12,7 @@ import click
 from pmpath.profile import check_profile, load_profile
 from pmpath.render import DEFAULT_WIDTH, FORMATS, plain, render
 
+from .audit import audit_log_option, record_decision
 from .common import knowledge_options, load_engine
 
 
@@ -55,8 +56,14 @@ def text_width(stream: IO) -> int:
     "the evidence and the full trace).",
 )
 @knowledge_options
+@audit_log_option
 def command(
-    profile: str, fmt: str, explain: bool, knowledge_dir: str | None, rules_dir: str | None
+    profile: str,
+    fmt: str,
+    explain: bool,
+    knowledge_dir: str | None,
+    rules_dir: str | None,
+    audit_log=None,
 ) -> None:
     """Say where PROFILE stands on the product manager career path, and what to do next.
 
@@ -69,6 +76,7 @@ def command(
       pmpath recommend me.yaml --explain
       pmpath recommend me.yaml --format json > me.json
       cat me.json | pmpath recommend - --format markdown
+      pmpath recommend me.yaml --audit-log decisions.jsonl
     """
     if profile == "-" and is_terminal(sys.stdin):
         click.echo("reading a profile from standard input; end it with Ctrl-D", err=True)
@@ -77,6 +85,8 @@ def command(
     engine = load_engine(knowledge_dir, rules_dir)
     try:
         rec = engine.recommend(loaded)
+        version = engine.knowledge_version
+        record_decision(audit_log, "recommend", loaded.data, rec.to_dict(), version)
         stdout = sys.stdout
         colour = fmt == "text" and wants_colour(stdout)
         output = render(

@@ -12,10 +12,13 @@ SCHEMAS = {
     "output": "the output of `pmpath recommend --format json` (spec section 4)",
     "knowledge": "every knowledge file, keyed by file name",
     "rules": "a rules file",
+    "fit": "the output of `pmpath fit --format json` (role fit)",
 }
 
 
-@click.command("schema", short_help="Print a JSON Schema: profile, output, knowledge or rules.")
+@click.command(
+    "schema", short_help="Print a JSON Schema: profile, output, knowledge, rules or fit."
+)
 @click.argument("name", type=click.Choice(list(SCHEMAS)))
 def command(name: str) -> None:
     """Print the JSON Schema (draft 2020-12) called NAME.
@@ -25,6 +28,7 @@ def command(name: str) -> None:
     output     what `pmpath recommend --format json` prints (spec section 4)
     knowledge  the schema of every knowledge file, keyed by file name
     rules      a rules file
+    fit        what `pmpath fit --format json` prints (role fit)
     """
     from pmpath import schemas
 
