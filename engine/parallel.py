@@ -50,6 +50,11 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None
+
 from .errors import EngineError, PmpathError, ProfileError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,6 +66,8 @@ if TYPE_CHECKING:  # pragma: no cover
 DEPTH = 2
 #: deaths in a row, with nothing scored between them, after which the pool gives up
 MAX_DEATHS_IN_A_ROW = 8
+#: pipe buffer asked for the answers (Linux's default is 64 KB; a chunk's are ~700 KB)
+PIPE_BYTES = 1 << 20
 
 _FRAME = struct.Struct("<Q")
 _BOOT = "import sys; from pmpath.parallel import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
@@ -106,6 +113,14 @@ def _read_exact(fh: BinaryIO, n: int) -> bytes:
 def _recv(fh: BinaryIO) -> Any:
     (size,) = _FRAME.unpack(_read_exact(fh, _FRAME.size))
     return pickle.loads(_read_exact(fh, size))
+
+
+def _widen(fd: int, size: int) -> None:
+    """Ask Linux for a larger pipe buffer (best effort: elsewhere, or over the limit, skip)."""
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if setpipe is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, setpipe, size)
 
 
 def _dump(obj: Any) -> bytes:
@@ -229,6 +244,8 @@ class OrderedPool:
         self._started += 1
         task_r, task_w = os.pipe()
         result_r, result_w = os.pipe()
+        _widen(result_w, PIPE_BYTES)  # a chunk's answers fit: no ping-pong per 64 KB
+        _widen(task_w, PIPE_BYTES // 4)
         try:
             process = subprocess.Popen(
                 [sys.executable, "-c", _BOOT, str(task_r), str(result_w)],
