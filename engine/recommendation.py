@@ -325,19 +325,26 @@ class Recommendation:
 #
 # Output v1 is ~10 KB of JSON, and most of it is fixed text: titles, descriptions,
 # reasons, sources, keys. Only the evidence items' ``facts``, the profile's id and
-# name and the warnings read the profile's values; everything else depends on which
-# rules fired. The codec keeps, per model, the JSON text of each part that does not
-# depend on the profile (the level block of each level, the next-level block of each
-# (level, gaps), each step item of each (step, rules, level), each rule's evidence
-# up to its facts) and joins them with the few values each profile brings. Every
-# cached text comes from running the part's own builder (`Recommendation._level_block`
-# and friends, shared with `to_dict`) through `json.dumps`, with placeholders where
+# name and the warnings read the profile's values; the rest depends on which rules
+# fired, and each part on a few of them only:
+#
+# - the level block on the fired rules in the *level cone* (the rules a level fact can
+#   rest on: reached, met, signals...), the specialization block (with the shape) on
+#   those in its cone, the path on those in its cone;
+# - the next level's gaps on the level and the gap rules fired; the next steps on the
+#   level and the step rules fired;
+# - the trace on every fired rule, each rule's evidence item being fixed text around
+#   its facts.
+#
+# So a few hundred cached texts serve any number of profiles (a candidate pool fires
+# thousands of distinct rule sets, but a few dozen distinct sets within each cone).
+# Every cached text is made by the part's own builder (`Recommendation._level_block`
+# and friends, shared with `to_dict`) run through `json.dumps`, with placeholders where
 # per-profile text goes, so the two paths cannot drift; tests/test_serialization.py
 # holds them byte-identical over many profiles.
 
 _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
-_CACHE_MAX = 8192  # texts kept per kind of part before a cache starts afresh
-_PLANS_MAX = 4096  # fired-rule sets whose plan is kept, twice over (under 1 KB each)
+_CACHE_MAX = 4096  # texts kept per kind of part before that cache starts afresh
 
 
 def _scalar_json(value: Any) -> str:
@@ -452,54 +459,64 @@ class _RuleEvidence:
         return "".join(parts)
 
 
-class _Plan:
-    """One fired-rule set's output, but for the profile's values.
+class _LevelPart:
+    __slots__ = ("after", "before", "items", "level", "next_level")
 
-    Evidence is a tuple of items: the finished text of a rule that read no profile
-    value, or its `_RuleEvidence` to render with the profile's values.
-    """
 
-    __slots__ = (
-        "conclusions",
-        "level_after",
-        "level_before",
-        "level_evidence",
-        "next_text",
-        "path_evidence",
-        "path_text",
-        "spec_after",
-        "spec_before",
-        "spec_evidence",
-        "steps_text",
-        "trace",
-    )
+class _SpecPart:
+    __slots__ = ("after", "before", "items", "shape", "specialization")
+
+
+class _PathPart:
+    __slots__ = ("items", "path", "text")
 
 
 class _CompactCodec:
-    """The precomputed JSON text of one model's output parts (see above)."""
+    """The cached JSON text of one model's output parts (see above)."""
 
     def __init__(self, model: Model):
         self.model_ref = weakref.ref(model)
-        self._evidence: dict[str, _RuleEvidence] = {}
+        rules = model.ruleset.rules
+        self.order = model.rule_order
         #: rule id -> the facts it rests on (its positive fact patterns)
         self.premises: dict[str, tuple[Pred, ...]] = {
-            r.id: tuple(p.pred for p in r.fact_patterns if not p.negated)
-            for r in model.ruleset.rules
+            r.id: tuple(p.pred for p in r.fact_patterns if not p.negated) for r in rules
         }
-        self._top: str | None = None
-        self._plans: dict[frozenset, _Plan] = {}
-        self._old_plans: dict[frozenset, _Plan] = {}
-        self._levels: dict[str, list[str]] = {}
-        self._next: dict[tuple, str] = {}
-        self._specs: dict[tuple, list[str]] = {}
-        self._steps: dict[tuple, str] = {}
-        self._values: dict[Any, str] = {}
+        evidence = [_RuleEvidence(r) for r in rules]
+        #: per rule, in rule order: its evidence text, or what renders it with a profile
+        self.items = [e.constant if e.constant is not None else e for e in evidence]
 
-    def _rule(self, rule: Rule) -> _RuleEvidence:
-        item = self._evidence.get(rule.id)
-        if item is None:
-            item = self._evidence[rule.id] = _RuleEvidence(rule)
-        return item
+        def concluding(*kinds: str) -> list[Pred]:
+            return [r.concludes for r in rules if r.concludes[0] in kinds]
+
+        self.level_cone = self._cone(concluding("level"))
+        self.spec_cone = self._cone(concluding("specialization", "shape"))
+        self.path_cone = self._cone(concluding("path"))
+        self.gap_rules = frozenset(i for i, r in enumerate(rules) if r.concludes[0] == "gap")
+        self.step_rules = frozenset(i for i, r in enumerate(rules) if r.concludes[0] == "step")
+        self._top: str | None = None
+        self._levels: dict[frozenset, _LevelPart] = {}
+        self._specs: dict[frozenset, _SpecPart] = {}
+        self._paths: dict[frozenset, _PathPart] = {}
+        self._next: dict[tuple, str] = {}
+        self._steps: dict[tuple, str] = {}
+
+    def _cone(self, preds: list[Pred]) -> frozenset[int]:
+        """Places (in rule order) of every rule that ``preds`` may rest on, transitively."""
+        model = self.model_ref()
+        concluders = model.ruleset.concluders
+        found: set[int] = set()
+        seen: set[Pred] = set()
+        stack = list(preds)
+        while stack:
+            pred = stack.pop()
+            if pred in seen:
+                continue
+            seen.add(pred)
+            for rule in concluders.get(pred, ()):
+                found.add(self.order[rule.id])
+                stack.extend(self.premises[rule.id])
+        return frozenset(found)
 
     def _top_template(self, rec: Recommendation) -> str:
         """The top level of output v1 as a %-template with a named hole for each part."""
@@ -524,118 +541,107 @@ class _CompactCodec:
         return self._top
 
     def render(self, rec: Recommendation) -> str:
-        key = frozenset(rec.fired)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._old_plans.get(key)
-            if plan is None:
-                plan = self._plan(rec)
-            if len(self._plans) >= _PLANS_MAX:  # keep the recent half: a cheap LRU
-                self._old_plans = self._plans
-                self._plans = {}
-            self._plans[key] = plan
+        order = self.order
+        places = sorted({order[i] for i in rec.fired if i in order})
+        fired = frozenset(places)
+        level = self._levels.get(fired & self.level_cone)
+        spec = self._specs.get(fired & self.spec_cone)
+        path = self._paths.get(fired & self.path_cone)
+        if level is None or spec is None or path is None:
+            # the same order of checks as to_dict: an inconsistent ruleset fails alike
+            rec.level, rec.specialization, rec.path, rec.shape  # noqa: B018
+            if level is None:
+                level = self._level_part(rec, fired & self.level_cone)
+            if spec is None:
+                spec = self._spec_part(rec, fired & self.spec_cone)
+            if path is None:
+                path = self._path_part(rec, fired & self.path_cone)
+        level_id = level.level
+        next_text = self._next.get((level_id, fired & self.gap_rules))
+        if next_text is None:
+            next_text = self._remember(
+                self._next, (level_id, fired & self.gap_rules), _dumps(rec._next_level_block())
+            )
+        steps_text = self._steps.get((level_id, fired & self.step_rules))
+        if steps_text is None:
+            steps_text = self._remember(
+                self._steps, (level_id, fired & self.step_rules), self._steps_text(rec)
+            )
         # the conclusions (warnings() needs some) follow from the fired rules alone
         state = rec.__dict__
-        for name, value in plan.conclusions:
-            if name not in state:
-                state[name] = value
+        state.setdefault("level", level_id)
+        state.setdefault("next_level", level.next_level)
+        state.setdefault("specialization", spec.specialization)
+        state.setdefault("shape", spec.shape)
+        state.setdefault("path", path.path)
+
         profile, derived = rec.profile, rec.derived
-        texts: dict[int, str] = {}
-
-        def evidence(items: tuple) -> str:
-            out = []
-            for item in items:
-                if type(item) is not str:  # a rule that read profile values
-                    text = texts.get(id(item))
-                    if text is None:
-                        text = texts[id(item)] = item.render(profile, derived)
-                    item = text
-                out.append(item)
-            return ",".join(out)
-
+        items = self.items
+        rendered: dict[_RuleEvidence, str] = {}
+        trace = []
+        for place in places:
+            item = items[place]
+            if item.__class__ is not str:  # a rule that read profile values
+                text = rendered[item] = item.render(profile, derived)
+                item = text
+            trace.append(item)
         return self._top_template(rec) % {
             "profile": '{"id":'
             + _scalar_json(profile.get("id"))
             + ',"name":'
             + _scalar_json(profile.get("name"))
             + "}",
-            "level": plan.level_before + evidence(plan.level_evidence) + plan.level_after,
-            "next_level": plan.next_text,
-            "path": plan.path_text,
-            "path_evidence": "[" + evidence(plan.path_evidence) + "]",
-            "specialization": plan.spec_before + evidence(plan.spec_evidence) + plan.spec_after,
-            "next_steps": plan.steps_text,
-            "trace": "[" + evidence(plan.trace) + "]",
+            "level": level.before
+            + ",".join([i if i.__class__ is str else rendered[i] for i in level.items])
+            + level.after,
+            "next_level": next_text,
+            "path": path.text,
+            "path_evidence": "["
+            + ",".join([i if i.__class__ is str else rendered[i] for i in path.items])
+            + "]",
+            "specialization": spec.before
+            + ",".join([i if i.__class__ is str else rendered[i] for i in spec.items])
+            + spec.after,
+            "next_steps": steps_text,
+            "trace": "[" + ",".join(trace) + "]",
             "warnings": "[" + ",".join(map(_scalar_json, rec.warnings())) + "]",
         }
 
-    def _plan(self, rec: Recommendation) -> _Plan:
-        """What the output of ``rec``'s fired rules is made of, all but the profile's values."""
-        # the same order of checks as to_dict: an inconsistent ruleset fails alike
-        level, spec, path, shape = rec.level, rec.specialization, rec.path, rec.shape
-        rule_evidence = self._rule
+    # -- the parts, built once per key from the first profile that needs them -------
+    def _evidence(self, rules: list[Rule]) -> tuple:
+        return tuple(self.items[self.order[r.id]] for r in rules)
 
-        def evidence(rules: list[Rule]) -> tuple:
-            items = []
-            for rule in rules:
-                item = rule_evidence(rule)
-                items.append(item.constant if item.constant is not None else item)
-            return tuple(items)
+    def _level_part(self, rec: Recommendation, key: frozenset) -> _LevelPart:
+        part = _LevelPart()
+        part.level, part.next_level = rec.level, rec.next_level
+        before, after = _split(rec._level_block(_HOLE))
+        part.before, part.after = before + "[", "]" + after
+        part.items = self._evidence(rec.support(("level", rec.level)))
+        return self._remember(self._levels, key, part)
 
-        plan = _Plan()
-        plan.conclusions = (
-            ("level", level),
-            ("next_level", rec.next_level),
-            ("specialization", spec),
-            ("shape", shape),
-            ("path", path),
+    def _spec_part(self, rec: Recommendation, key: frozenset) -> _SpecPart:
+        part = _SpecPart()
+        part.specialization, part.shape = rec.specialization, rec.shape
+        before, after = _split(rec._specialization_block(_HOLE))
+        part.before, part.after = before + "[", "]" + after
+        part.items = self._evidence(
+            rec.support(("specialization", rec.specialization)) + rec.support(("shape", rec.shape))
         )
-        around = self._levels.get(level)
-        if around is None:
-            before, after = _split(rec._level_block(_HOLE))
-            around = self._remember(self._levels, level, (before + "[", "]" + after))
-        plan.level_before, plan.level_after = around
-        plan.level_evidence = evidence(rec.support(("level", level)))
+        return self._remember(self._specs, key, part)
 
-        key = (level, tuple(rec.gaps))
-        plan.next_text = self._next.get(key)
-        if plan.next_text is None:
-            plan.next_text = self._remember(self._next, key, _dumps(rec._next_level_block()))
+    def _path_part(self, rec: Recommendation, key: frozenset) -> _PathPart:
+        part = _PathPart()
+        part.path = rec.path
+        part.text = _dumps(rec.path)
+        part.items = self._evidence(rec.support(("path", rec.path))) if rec.path else ()
+        return self._remember(self._paths, key, part)
 
-        plan.path_text = self._value(path)
-        plan.path_evidence = evidence(rec.support(("path", path))) if path else ()
-
-        spec_key = (spec, shape)
-        around = self._specs.get(spec_key)
-        if around is None:
-            before, after = _split(rec._specialization_block(_HOLE))
-            around = self._remember(self._specs, spec_key, (before + "[", "]" + after))
-        plan.spec_before, plan.spec_after = around
-        plan.spec_evidence = evidence(
-            rec.support(("specialization", spec)) + rec.support(("shape", shape))
-        )
-
-        steps = []
-        concluded = rec._concluded
-        for step_id in rec.steps:
-            key = (step_id, tuple(r.id for r in concluded[("step", step_id)]), level)
-            text = self._steps.get(key)
-            if text is None:
-                text = self._remember(self._steps, key, _dumps(rec._step_item(step_id)))
-            steps.append(text)
-        plan.steps_text = "[" + ",".join(steps) + "]"
-        plan.trace = evidence(rec._rules)
-        return plan
-
-    def _value(self, value: Any) -> str:
-        text = self._values.get(value)
-        if text is None:
-            text = self._remember(self._values, value, _dumps(value))
-        return text
+    def _steps_text(self, rec: Recommendation) -> str:
+        return "[" + ",".join(_dumps(rec._step_item(step_id)) for step_id in rec.steps) + "]"
 
     @staticmethod
-    def _remember(cache: dict, key: Any, value: Any, limit: int = 0) -> Any:
-        if len(cache) >= (limit or _CACHE_MAX):
+    def _remember(cache: dict, key: Any, value: Any) -> Any:
+        if len(cache) >= _CACHE_MAX:
             cache.clear()
         cache[key] = value
         return value
