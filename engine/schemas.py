@@ -8,9 +8,17 @@ error, with its path). Tests check that the two agree.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import marshal
+import os
+import re
+import sys
+import tempfile
+import types
 from collections.abc import Callable, Iterator
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 KNOWLEDGE_FILES = (
@@ -51,10 +59,67 @@ def knowledge_bundle() -> dict:
 
 @functools.cache
 def fast_validator(name: str) -> Callable[[Any], Any]:
-    """A compiled yes/no check: raises ``fastjsonschema.JsonSchemaException`` on a rejection."""
+    """A compiled yes/no check: raises ``fastjsonschema.JsonSchemaException`` on a rejection.
+
+    Compiling the schemas costs ~0.1 s per process, most of a cold start, so the
+    compiled code is kept in a cache (see `cache_dir`), keyed by the schema,
+    the fastjsonschema version and the Python version, like a ``.pyc``.
+    """
     import fastjsonschema
 
-    return fastjsonschema.compile(load(name), use_default=False)
+    schema = load(name)
+    key = hashlib.sha256(
+        json.dumps([schema, fastjsonschema.VERSION, sys.version], sort_keys=True).encode()
+    ).hexdigest()
+    cached = _read_cached(key)
+    if cached is None:
+        source = fastjsonschema.compile_to_code(schema, use_default=False)
+        entry = re.search(r"^def (\w+)\(", source, re.MULTILINE).group(1)
+        cached = entry, compile(source, f"<pmpath schema {name}>", "exec")
+        _write_cached(key, cached)
+    entry, code = cached
+    namespace: dict = {}
+    exec(code, namespace)
+    return namespace[entry]
+
+
+def cache_dir() -> Path | None:
+    """Where compiled validators are kept: ``$PMPATH_CACHE_DIR``, else the user's cache.
+
+    ``PMPATH_CACHE_DIR=""`` turns the cache off.
+    """
+    configured = os.environ.get("PMPATH_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pmpath" / "validators"
+
+
+def _read_cached(key: str):
+    directory = cache_dir()
+    if directory is None:
+        return None
+    try:
+        entry, code = marshal.loads((directory / f"{key}.bin").read_bytes())
+    except Exception:  # missing, unreadable, corrupt or from another Python: recompile
+        return None
+    if not isinstance(entry, str) or not isinstance(code, types.CodeType):
+        return None
+    return entry, code
+
+
+def _write_cached(key: str, value: tuple) -> None:
+    directory = cache_dir()
+    if directory is None:
+        return
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(marshal.dumps(value))
+        os.replace(tmp, directory / f"{key}.bin")  # atomic: readers see all or nothing
+    except OSError:
+        pass  # a read-only home is fine: the validator still works, uncached
 
 
 @functools.cache
