@@ -314,37 +314,52 @@ def run_cli(inp: str, out: str, workers: int, extra: tuple[str, ...] = ()) -> di
 
 
 def cli_rates(configs: list[tuple[str, int, tuple[str, ...]]], runs: int) -> list[dict]:
-    """``pmpath batch`` for each (label, profiles, extra options), 1 worker and all cores."""
+    """``pmpath batch`` for each (label, profiles, extra options), 1 worker and all cores.
+
+    The runs are interleaved (every configuration once, then again), so a machine
+    that slows down or speeds up over time affects each configuration alike.
+    """
     cores = _cores()
-    rows = []
+    grid = [(label, n, extra, w) for label, n, extra in configs for w in sorted({1, cores})]
+    results: dict[tuple, list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        written: set[int] = set()
-        for label, n, extra in configs:
-            inp = os.path.join(tmp, f"pool-{n}.jsonl")
-            if n not in written:
-                write_jsonl(inp, n)
-                written.add(n)
-            for workers in sorted({1, cores}):
-                results = []
-                for _ in range(runs):
-                    results.append(run_cli(inp, os.path.join(tmp, "out.jsonl"), workers, extra))
-                    os.remove(os.path.join(tmp, "out.jsonl"))
-                row = {
-                    "label": label,
-                    "profiles": n,
-                    "workers": workers,
-                    "rate": statistics.median(r["rate"] for r in results),
-                    "wall": statistics.median(r["elapsed"] for r in results),
-                    "cpu": statistics.median(r["cpu"] for r in results),
-                    "maxrss_mb": max(r["maxrss_kb"] for r in results) / 1024,
-                }
-                rows.append(row)
+        for n in sorted({n for _, n, _ in configs}):
+            write_jsonl(os.path.join(tmp, f"pool-{n}.jsonl"), n)
+        out = os.path.join(tmp, "out.jsonl")
+        for i in range(runs):
+            for label, n, extra, workers in grid:
+                inp = os.path.join(tmp, f"pool-{n}.jsonl")
+                result = run_cli(inp, out, workers, extra)
+                os.remove(out)
+                results.setdefault((label, n, workers), []).append(result)
                 print(
-                    f"  {label:<10} {n:>7,} profiles  {workers} worker{'s' * (workers > 1)}  "
-                    f"{row['rate']:>7,.0f} profiles/s  wall {row['wall']:6.2f} s  "
-                    f"CPU {row['cpu']:6.2f} s  peak RSS {row['maxrss_mb']:4.0f} MB",
+                    f"  run {i + 1}: {label:<10} {n:>7,} profiles  {workers} worker(s)  "
+                    f"{result['rate']:>7,.0f} profiles/s",
+                    file=sys.stderr,
                     flush=True,
                 )
+    rows = []
+    for label, n, _extra, workers in grid:
+        done = results[(label, n, workers)]
+        row = {
+            "label": label,
+            "profiles": n,
+            "workers": workers,
+            "rate": statistics.median(r["rate"] for r in done),
+            "spread": (min(r["rate"] for r in done), max(r["rate"] for r in done)),
+            "wall": statistics.median(r["elapsed"] for r in done),
+            "cpu": statistics.median(r["cpu"] for r in done),
+            "maxrss_mb": max(r["maxrss_kb"] for r in done) / 1024,
+        }
+        rows.append(row)
+        low, high = row["spread"]
+        print(
+            f"  {label:<10} {n:>7,} profiles  {workers} worker{'s' * (workers > 1)}  "
+            f"{row['rate']:>7,.0f} profiles/s ({low:,.0f}-{high:,.0f})  "
+            f"wall {row['wall']:6.2f} s  CPU {row['cpu']:6.2f} s  "
+            f"peak RSS {row['maxrss_mb']:4.0f} MB",
+            flush=True,
+        )
     return rows
 
 
