@@ -207,7 +207,6 @@ def _median_rate(fn: Callable[[], int], runs: int) -> float:
 def stage_rates(n: int, runs: int) -> dict:
     """Profiles/s of each stage, in this process (1 core), on ``n`` pool profiles."""
     from pmpath import Engine
-    from pmpath.facts import profile_fact, sections
     from pmpath.profile import parse_profile
     from pmpath.recommendation import Recommendation
 
@@ -226,17 +225,17 @@ def stage_rates(n: int, runs: int) -> dict:
             lean.prepare(parse_profile(line, "bench", "json"))
         return n
 
-    def infer(session) -> Callable[[], int]:
+    def infer(engine) -> Callable[[], int]:
         def go() -> int:
             for normalised, derived in prepared:
-                session.run([profile_fact(normalised, derived)])
+                engine.infer(normalised, derived)
             return n
 
         return go
 
     def infer_reference() -> int:
         for normalised, derived in prepared:
-            lean.reference.run(sections(normalised, derived))
+            lean.infer_reference(normalised, derived)
         return n
 
     def serialise_fast(model) -> Callable[[], int]:
@@ -267,8 +266,8 @@ def stage_rates(n: int, runs: int) -> dict:
         return go
 
     out["parse + validate"] = _median_rate(parse_validate, runs)
-    out["infer: lean driver"] = _median_rate(infer(lean._session), runs)
-    out["infer: durable Host"] = _median_rate(infer(host._session), runs)
+    out["infer: lean driver"] = _median_rate(infer(lean), runs)
+    out["infer: durable Host"] = _median_rate(infer(host), runs)
     out["infer: reference evaluator"] = _median_rate(infer_reference, runs)
     cold = Engine.load()  # nothing cached yet: the first pass builds every plan it needs
     out["serialise: compact, first pass"] = _median_rate(serialise_fast(cold.model), 1)

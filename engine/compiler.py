@@ -8,11 +8,16 @@ Each rule becomes one durable rule named by its id:
 - a derived fact becomes ``{"$and": [{"t": kind}, {"key": id}]}`` (not "id": durable_rules treats
   ``id`` as the identity of a fact), negated as
   ``"nK$not"``;
-- a positive ``gap`` or ``level`` condition is replaced by its definition (the
-  ``when`` of the ladder rule that concludes it: ``reached`` the rung below and
-  ``not met`` the requirement; ``reached`` the rung and ``not reached`` the
-  next), so those facts need not be asserted at all: fewer derived facts is
-  what makes durable_rules fast. The ladder rules still fire, for the trace;
+- a condition on a derived fact that exactly one rule concludes is replaced by
+  that rule's conditions (its definition), when this is exact: a positive
+  condition by the definition itself (unless it has overlapping alternatives,
+  which would fire the consumer once per alternative); a negated one by the
+  inverted field tests, when the definition is field tests (on fields that are
+  never absent) plus derived facts the consumer already requires. So
+  ``gap: senior_pm.strategy`` becomes ``reached: pm`` and "not (owns a roadmap
+  and plans 3+ months ahead)". A fact no compiled rule reads is never asserted:
+  fewer derived facts is what makes durable_rules fast. The defining rules
+  still fire, for the trace. (``reached`` stays a fact: it chains the rungs.)
 - a rule with a negation also gets a guard, ``{"t": "phase", "n": stratum}``,
   placed right after its first (positive) condition and before any negation.
   The driver asserts each phase fact only once every lower stratum has
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .facts import fact_key
+from .facts import ALWAYS_PRESENT, fact_key
 from .ruleset import FactPattern, FieldTest, Group, Rule, RuleSet, SectionPattern, fact_json
 
 _OPS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
@@ -45,15 +50,15 @@ class Compiled:
     fields: tuple[tuple[str, str], ...]
 
 
-#: derived facts whose positive conditions are replaced by their definition
-INLINED_KINDS = ("gap", "level")
+#: derived facts never replaced by their definition (the ladder's chain)
+KEPT_KINDS = ("reached",)
 
 
 def compile_ruleset(ruleset: RuleSet) -> Compiled:
     definitions = {
-        r.concludes: r.when
-        for r in ruleset.rules
-        if r.generated and r.concludes[0] in INLINED_KINDS
+        pred: rules[0].when
+        for pred, rules in ruleset.concluders.items()
+        if len(rules) == 1 and pred[0] not in KEPT_KINDS
     }
     definition = {}
     consumed: set = set()
@@ -80,14 +85,119 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
     return Compiled(definition, asserts, tuple(sorted(phases)), tuple(fields))
 
 
+def _key(p) -> tuple:
+    """What makes two conditions the same condition (lines and provenance aside)."""
+    if isinstance(p, FactPattern):
+        return ("fact", p.pred, p.negated)
+    return ("section", p.section, p.tests)
+
+
 def inline(when: tuple, definitions: dict) -> tuple:
-    out: list = []
+    """``when`` with derived-fact conditions replaced by their definitions where exact."""
+    positive = _inline_positive(when, definitions, depth=0)
+    context = {_key(p) for p in positive}
+    out: dict = {}
+    for p in positive:
+        if isinstance(p, FactPattern) and p.negated and p.pred in definitions:
+            definition = _inline_positive(definitions[p.pred], definitions, depth=1)
+            inverted = _inverted(tuple(definition), context)
+            if inverted is not None:
+                p = inverted
+        out.setdefault(_key(p), p)
+    return tuple(out.values())
+
+
+def _inline_positive(when: tuple, definitions: dict, depth: int) -> list:
+    out: dict = {}
     for p in when:
-        if isinstance(p, FactPattern) and not p.negated and p.pred in definitions:
-            out.extend(q for q in definitions[p.pred] if q not in out)
-        elif p not in out:
-            out.append(p)
-    return tuple(out)
+        if (
+            isinstance(p, FactPattern)
+            and not p.negated
+            and p.pred in definitions
+            and depth < 8
+            and not _has_alternatives(definitions[p.pred])
+        ):
+            expanded = _inline_positive(definitions[p.pred], definitions, depth + 1)
+        else:
+            expanded = [p]
+        for q in expanded:
+            out.setdefault(_key(q), q)
+    return list(out.values())
+
+
+def _has_alternatives(when: tuple) -> bool:
+    def walk(group: Group) -> bool:
+        return any(
+            isinstance(item, Group) and (item.mode == "any" or walk(item)) for item in group.items
+        )
+
+    return any(isinstance(p, SectionPattern) and walk(p.tests) for p in when)
+
+
+def _inverted(when: tuple, context: set) -> SectionPattern | None:
+    """Not-``when`` as one section pattern, given that ``context`` holds, or None if inexact."""
+    groups = []
+    for p in when:
+        if isinstance(p, FactPattern):
+            if p.negated or _key(p) not in context:
+                return None  # not(A and B) with B unknown is a disjunction across facts
+        elif p.section == "*" or not all(
+            t.field in ALWAYS_PRESENT.get(p.section, ()) for t in p.tests.tests()
+        ):
+            return None  # a test on an absent field is false both ways round: not invertible
+        else:
+            groups.append((p.section, _invert(p.tests)))
+    if not groups:
+        return None
+    if len(groups) == 1:
+        section, group = groups[0]
+        return SectionPattern(section, group, when[0].line)
+    # Several sections: one flat profile fact in durable, so one disjunction over
+    # prefixed keys (section "" means the fields are already full keys).
+    alternatives = tuple(_prefixed(group, section) for section, group in groups)
+    return SectionPattern("", Group("all", (Group("any", alternatives),)), when[0].line)
+
+
+def _prefixed(group: Group, section: str) -> Group:
+    return Group(
+        group.mode,
+        tuple(
+            _prefixed(item, section)
+            if isinstance(item, Group)
+            else FieldTest(
+                fact_key(section, item.field), item.op, item.value, item.threshold, item.line
+            )
+            for item in group.items
+        ),
+    )
+
+
+_INVERSE = {"eq": "ne", "ne": "eq", "gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
+
+
+def _invert(group: Group) -> Group:
+    items = []
+    for item in group.items:
+        if isinstance(item, Group):
+            items.append(_invert(item))
+        elif item.op == "in":
+            items.append(
+                Group(
+                    "all",
+                    tuple(FieldTest(item.field, "ne", v, None, item.line) for v in item.value),
+                )
+            )
+        else:
+            items.append(
+                FieldTest(item.field, _INVERSE[item.op], item.value, item.threshold, item.line)
+            )
+    if len(items) == 1:
+        return items[0] if isinstance(items[0], Group) else Group("all", (items[0],))
+    mode = "any" if group.mode == "all" else "all"
+    if mode == "any":  # each alternative must be a group for the compiler
+        items = [i if isinstance(i, Group) else Group("all", (i,)) for i in items]
+        return Group("all", (Group("any", tuple(items)),))
+    return Group("all", tuple(items))
 
 
 def compile_rule(rule: Rule, when: tuple | None = None) -> dict:
@@ -127,7 +237,7 @@ def compile_sections(patterns: list[SectionPattern], index: int) -> dict:
     tests: list[dict] = []
     typed = False
     for p in patterns:
-        tests.extend(compile_group(p.tests, "" if p.section == "*" else p.section))
+        tests.extend(compile_group(p.tests, "" if p.section in ("*", "") else p.section))
         typed = typed or p.section != "*"
     if typed:
         tests.insert(0, {"t": "profile"})

@@ -316,11 +316,13 @@ def _json_hint(exc: json.JSONDecodeError) -> str:
 
 
 def _no_duplicates(pairs: list) -> dict:
-    out: dict = {}
-    for key, value in pairs:
-        if key in out:
-            raise DocumentError("duplicate-key", f"duplicate key '{key}'")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):  # the rare case: find the key that came twice
+        seen: set = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DocumentError("duplicate-key", f"duplicate key '{key}'")
+            seen.add(key)
     return out
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .compiler import Compiled, compile_ruleset
 from .errors import KnowledgeError, Problem
-from .facts import derive, profile_fact, sections
+from .facts import FactEncoder, derive, sections
 from .fit import Fit, assess, check_role
 from .knowledgebase import Knowledge, load_knowledge
 from .profile import Profile, check_profile
@@ -71,6 +71,7 @@ class Engine:
             model.compiled, f"pmpath-{model.knowledge_version[:12]}", backend
         )
         self._reference: ReferenceEvaluator | None = None
+        self._encoder = FactEncoder(model.compiled.fields)
 
     @classmethod
     def load(
@@ -112,14 +113,23 @@ class Engine:
     def recommend(self, profile: Profile | Mapping) -> Recommendation:
         """Where ``profile`` stands and what to do next, answered by durable_rules."""
         normalised, derived = self.prepare(profile)
-        fired = self._session.run([profile_fact(normalised, derived, self.model.compiled.fields)])
-        return Recommendation(self.model, normalised, derived, tuple(fired))
+        return Recommendation(self.model, normalised, derived, self.infer(normalised, derived))
+
+    def infer(self, normalised: dict, derived: dict) -> tuple[str, ...]:
+        """The inference step alone: ids of the rules durable_rules fires for a
+        prepared profile (see `prepare`), in firing order (a rule may repeat)."""
+        return tuple(self._session.run_encoded([self._encoder.encode(normalised, derived)]))
+
+    def infer_reference(self, normalised: dict, derived: dict) -> tuple[str, ...]:
+        """`infer`, by the plain-Python reference evaluator."""
+        return tuple(self.reference.run(sections(normalised, derived)))
 
     def recommend_reference(self, profile: Profile | Mapping) -> Recommendation:
         """The same answer computed by the plain-Python reference evaluator (no durable)."""
         normalised, derived = self.prepare(profile)
-        fired = self.reference.run(sections(normalised, derived))
-        return Recommendation(self.model, normalised, derived, tuple(fired))
+        return Recommendation(
+            self.model, normalised, derived, self.infer_reference(normalised, derived)
+        )
 
     def recommend_many(
         self, profiles: Iterable[Profile | Mapping], workers: int = 1

@@ -14,6 +14,8 @@ parameters (tie-break order, the breadth threshold) come from knowledge.
 
 from __future__ import annotations
 
+import json
+
 from . import schemas
 
 SECTIONS = (
@@ -54,6 +56,22 @@ def _section_fields() -> dict[str, tuple[str, ...]]:
 SECTION_FIELDS = _section_fields()
 
 
+def _always_present() -> dict[str, frozenset[str]]:
+    """Fields every normalised profile has: required ones, and those with a default."""
+    props = schemas.load("profile")["properties"]
+    out = {}
+    for name in SECTIONS:
+        section = props[name]
+        fields = {k for k, v in section["properties"].items() if "default" in v}
+        fields.update(section.get("required", ()))
+        out[name] = frozenset(fields)
+    out["derived"] = frozenset(DERIVED_FIELDS)
+    return out
+
+
+ALWAYS_PRESENT = _always_present()
+
+
 def derive(profile: dict, tie_break: tuple[str, ...], breadth_min_years: float) -> dict:
     """The `derived` fact's fields for a normalised profile."""
     work = profile["work"]
@@ -81,6 +99,35 @@ def sections(profile: dict, derived: dict) -> dict[str, dict]:
     out = {name: profile[name] for name in SECTIONS}
     out["derived"] = derived
     return out
+
+
+class FactEncoder:
+    """Writes the flat profile fact straight to JSON text, with ``"sid":"%s"`` first.
+
+    The same bytes as ``rete.encode(profile_fact(profile, derived, fields))``,
+    without building the dict: the per-profile hot path. Values are the
+    validated, normalised profile's booleans, numbers (no exponent form: years
+    are kept to 4 decimal places) and enum strings.
+    """
+
+    def __init__(self, fields: tuple[tuple[str, str], ...]):
+        self._plan = tuple((section, field, f'"{section}__{field}":') for section, field in fields)
+
+    def encode(self, profile: dict, derived: dict) -> str:
+        parts = ['{"sid":"%s","t":"profile"']
+        append = parts.append
+        for section, field, key in self._plan:
+            value = (derived if section == "derived" else profile[section]).get(field)
+            if value is None:
+                continue
+            kind = type(value)
+            if kind is bool:
+                append(key + ("true" if value else "false"))
+            elif kind is int or kind is float:
+                append(key + repr(value))
+            else:
+                append(key + json.dumps(value).replace("%", "%%"))
+        return ",".join(parts) + "}"
 
 
 def profile_fact(

@@ -75,29 +75,28 @@ class DurableSession:
 
     def run(self, facts: list[dict]) -> list[str]:
         """Assert one profile's facts; return the ids of the rules that fired."""
+        return self.run_encoded([encode(fact) for fact in facts])
+
+    def run_encoded(self, facts: list[str]) -> list[str]:
+        """`run`, with each fact already JSON text holding ``"sid":"%s"`` (see `encode`)."""
         with self._lock:
-            sid = str(next(self._sids))
-            for fact in facts:
-                fact["sid"] = sid
             if self.backend == "lean":
-                return self._run_lean(sid, facts)
-            return self._run_host(sid, facts)
+                return self._run_lean(facts)
+            return self._run_host(facts)
 
     # -- lean driver ----------------------------------------------------------
     RECYCLE = 1000
 
-    def _run_lean(self, sid: str, facts: list[dict]) -> list[str]:
+    def _run_lean(self, facts: list[str]) -> list[str]:
         handle = self._handle
         sid = self._lean_sid
-        for fact in facts:
-            fact["sid"] = sid
         fired: list[str] = []
         asserted: list[str] = []
         state = None
         clean = False
         try:
-            for fact in facts:
-                message = json.dumps(fact)
+            for template in facts:
+                message = template % sid
                 _, state = _dre.assert_fact(handle, message)
                 asserted.append(message)
             self._drain(handle, state, sid, fired, asserted)
@@ -123,16 +122,18 @@ class DurableSession:
             return
         message = started[1]
         asserts = self._asserts
+        assert_fact, complete = _dre.assert_fact, _dre.complete_and_start_action
+        add_fired, add_asserted = fired.append, asserted.append
         while message is not None:
             # the message is {"<rule id>": {...}}; rule ids never need escaping
             rule_id = message[2 : message.index('"', 2)]
-            fired.append(rule_id)
+            add_fired(rule_id)
             template = asserts[rule_id]
             if template is not None:
                 fact = template % sid
-                if _dre.assert_fact(handle, fact)[0] == _OK:  # _OBSERVED: already known
-                    asserted.append(fact)
-            message = _dre.complete_and_start_action(handle, state)
+                if assert_fact(handle, fact)[0] == _OK:  # _OBSERVED: already known
+                    add_asserted(fact)
+            message = complete(handle, state)
 
     def _reset(self, handle: int, state: int, asserted: list) -> bool:
         """Retract a run's facts, newest first; True if the state is empty and quiet."""
@@ -153,12 +154,14 @@ class DurableSession:
             _dre.delete_state(handle, sid)
 
     # -- host driver ----------------------------------------------------------
-    def _run_host(self, sid: str, facts: list[dict]) -> list[str]:
+    def _run_host(self, facts: list[str]) -> list[str]:
         host = self._host
+        sid = str(next(self._sids))
         host.fired[sid] = fired = []
         # One fact per call: durable's Host raises MessageNotHandledException for a
         # fact no rule matches, and for a batch it skips the actions of the rest.
-        messages = facts + [json.loads(phase % sid) for phase in self._phase_json]
+        messages = [json.loads(f % sid) for f in facts]
+        messages += [json.loads(phase % sid) for phase in self._phase_json]
         try:
             for message in messages:
                 with contextlib.suppress(_durable.MessageNotHandledException):
@@ -185,6 +188,12 @@ class DurableSession:
             if handle is not None:
                 _dre.delete_ruleset(handle)
                 self._handle = None
+
+
+def encode(fact: dict) -> str:
+    """A fact as JSON text with ``"sid":"%s"`` first, ready for ``% sid``."""
+    body = json.dumps(fact).replace("%", "%%")
+    return '{"sid":"%s",' + body[1:] if body != "{}" else '{"sid":"%s"}'
 
 
 class _QuietHost(_durable.Host):

@@ -17,11 +17,9 @@ SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck), database
 @given(any_profiles)
 def test_durable_and_the_reference_evaluator_fire_the_same_rules(engine, profile):
     normalised, derived = engine.prepare(profile)
-    from pmpath.facts import profile_fact, sections
-
-    durable = engine._session.run([profile_fact(normalised, derived)])
-    reference = engine.reference.run(sections(normalised, derived))
-    assert set(durable) == set(reference)
+    assert set(engine.infer(normalised, derived)) == set(
+        engine.infer_reference(normalised, derived)
+    )
 
 
 @settings(max_examples=500, **SETTINGS)
