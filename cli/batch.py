@@ -7,7 +7,9 @@ import sys
 import click
 
 from pmpath.batch import EVALUATORS, INPUT_FORMATS, OUTPUT_FORMATS, BatchRun
+from pmpath.fit import RoleError, check_role
 
+from .audit import audit_log_option
 from .common import knowledge_options, load_engine
 
 
@@ -47,11 +49,32 @@ from .common import knowledge_options, load_engine
     show_default=True,
     help="What stdin and files with other extensions hold (auto: by extension; - is JSONL).",
 )
+@click.option(
+    "--role",
+    default=None,
+    metavar="LEVEL",
+    help="Also score each candidate's fit for an opening at this rung (apm, pm, senior_pm, "
+    "director, vp, cpo): a fit document per record, fit columns in CSV.",
+)
+@click.option(
+    "--specialization",
+    default=None,
+    metavar="S",
+    help="With --role: the kind of PM the opening asks for (core, growth, platform, innovation).",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["input", "fit"]),
+    default="input",
+    show_default=True,
+    help="fit: rank the output, best fit first (needs --role; not with --resume).",
+)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=64, hidden=True)
 # for benchmarks: durable's stock Host driver, or the plain-Python reference evaluator
 @click.option("--backend", type=click.Choice(["lean", "host"]), default="lean", hidden=True)
 @click.option("--evaluator", type=click.Choice(EVALUATORS), default="durable", hidden=True)
 @knowledge_options
+@audit_log_option
 def command(
     inputs: tuple[str, ...],
     output: str,
@@ -59,11 +82,15 @@ def command(
     workers: int | None,
     resume: bool,
     input_format: str,
+    role: str | None,
+    specialization: str | None,
+    sort: str,
     chunk_size: int,
     backend: str,
     evaluator: str,
     knowledge_dir: str | None,
     rules_dir: str | None,
+    audit_log=None,
 ) -> None:
     """Score many profiles: JSONL, CSV, directories or globs of profile files, or - (stdin).
 
@@ -82,8 +109,24 @@ def command(
       pmpath batch pool.csv --format csv -o shortlist.csv --workers 4
       pmpath batch profiles/ 'more/*.yaml' -o scores.jsonl --resume
       cat candidates.jsonl | pmpath batch - > scores.jsonl
+      pmpath batch pool.jsonl --role senior_pm --specialization growth --sort fit \\
+          --format csv -o ranked.csv --audit-log decisions.jsonl
     """
     engine = load_engine(knowledge_dir, rules_dir, backend=backend)
+    if role is not None:
+        try:
+            check_role(engine.knowledge, role, specialization)
+        except RoleError as exc:
+            raise click.BadParameter(exc.message, param_hint=f"'--{exc.param}'") from None
+    elif specialization is not None:
+        raise click.UsageError("--specialization goes with --role (the opening's rung)")
+    if sort == "fit" and role is None:
+        raise click.UsageError("--sort fit ranks candidates by role fit: give --role LEVEL too")
+    if sort == "fit" and resume:
+        raise click.UsageError(
+            "--sort fit orders the whole pool at the end, so it cannot --resume; "
+            "resume without --sort"
+        )
     err = sys.stderr
     target = sys.stdout.buffer if output == "-" else output
     if resume and output == "-":
@@ -104,6 +147,10 @@ def command(
         stdin=sys.stdin.buffer,
         on_event=report_death,
         evaluator=evaluator,
+        role=role,
+        specialization=specialization,
+        sort=sort,
+        audit_log=audit_log,
     )
     total = run.total_bytes()
     show_bar = err.isatty() and total

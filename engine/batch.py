@@ -33,7 +33,14 @@ unexpected failure on one record (a bug; the run goes on). ``B0xx`` are
 problems with the run itself (`BatchError`): ``B001`` an input that does not
 exist or matches nothing, ``B002`` an input whose format cannot be told,
 ``B003`` a CSV header that cannot be used, ``B004`` an output that cannot be
-written or resumed.
+written or resumed, ``B005`` options that do not go together (``--sort fit``
+without ``--role``, or with ``--resume``).
+
+Role fit (``role=``, ``specialization=``): each scored record also carries its
+fit for the opening (``"fit"`` in JSONL, fit columns in CSV); ``sort="fit"``
+ranks the output, best fit first (the run scores into a scratch file beside
+OUT, keeping only a small index per record in memory, then writes OUT in rank
+order). ``audit_log=`` logs every record, as written, to an `AuditLog`.
 
 Test hook: in a worker process, ``PMPATH_TEST_CRASH_ID=<record id>`` makes the
 worker exit abruptly (``os._exit``) when it reaches that record, and with
@@ -53,21 +60,26 @@ import math
 import os
 import re
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from . import schemas
+from .audit import input_hash
 from .documents import DEFAULT_MAX_BYTES, DocumentError, decode
 from .errors import PmpathError, ProfileError
+from .fit import assess, check_role
 from .parallel import OrderedPool, WorkerDeath, default_workers
 from .profile import Profile, load_profile, parse_profile
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .audit import AuditLog
     from .engine import Engine, Model
+    from .fit import Fit
     from .recommendation import Recommendation
 
 OUTPUT_FORMATS = ("jsonl", "csv")
@@ -448,6 +460,24 @@ class Outcome:
     line: int | None
     recommendation: Recommendation | None = None
     error: dict | None = None  # {"code", "path", "message", "line"?}
+    fit: Fit | None = None  # with --role: how the candidate fits the opening
+
+
+class Result(NamedTuple):
+    """What scoring one record gives the parent (it travels between processes).
+
+    ``ok`` is True (scored), False (an error record) or None (its id is in
+    ``skip_ids``: already written; ``payload`` is then the record itself).
+    """
+
+    id: str
+    ok: bool | None
+    payload: Any  # the output line (bytes), or the record when ok is None
+    level: str | None = None
+    specialization: str | None = None
+    code: str | None = None  # the error code of an error record
+    fit_score: int | None = None  # with --role
+    audit: tuple[str, bytes] | None = None  # (input sha256, JSONL record) when auditing
 
 
 @dataclass(frozen=True)
@@ -548,6 +578,34 @@ CSV_COLUMNS: tuple[Column, ...] = (
 )
 
 
+def _col_fit_score(o: Outcome) -> Any:
+    return o.fit.score if o.fit else None
+
+
+def _col_fit_relation(o: Outcome) -> Any:
+    return o.fit.relation if o.fit else None
+
+
+def _col_fit_specialization(o: Outcome) -> Any:
+    match = o.fit.specialization_match if o.fit else None
+    return match.status if match else None
+
+
+def _col_fit_missing(o: Outcome) -> Any:
+    return " ".join(r.id for r in o.fit.unmet) if o.fit else None
+
+
+#: appended to the table with ``--role``: the score, where the candidate stands
+#: against the role (below, at, above), the specialization match (with
+#: ``--specialization``), and the ids of the unmet requirements
+FIT_COLUMNS: tuple[Column, ...] = (
+    Column("fit_score", _col_fit_score),
+    Column("fit_relation", _col_fit_relation),
+    Column("fit_specialization", _col_fit_specialization),
+    Column("fit_missing", _col_fit_missing),
+)
+
+
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
@@ -574,7 +632,8 @@ def _line_json(line: int | None) -> str:
 
 
 def jsonl_ok(o: Outcome) -> bytes:
-    """``{"id":…,"ok":true,"source":…,"line":…,"recommendation":{…}}`` and a newline."""
+    """``{"id":…,"ok":true,"source":…,"line":…,"recommendation":{…}}`` and a newline;
+    with a fit, ``"fit":{…}`` (fit output v1) after the recommendation."""
     rec = o.recommendation
     text = (
         '{"id":'
@@ -585,6 +644,7 @@ def jsonl_ok(o: Outcome) -> bytes:
         + _line_json(o.line)
         + ',"recommendation":'
         + rec.to_json(indent=None)
+        + (',"fit":' + o.fit.to_json(indent=None) if o.fit is not None else "")
         + "}\n"
     )
     try:
@@ -592,6 +652,8 @@ def jsonl_ok(o: Outcome) -> bytes:
     except UnicodeEncodeError:  # lone surrogates (from \ud800 escapes): escape everything
         record = {"id": o.id, "ok": True, "source": o.source, "line": o.line}
         record["recommendation"] = rec.to_dict()
+        if o.fit is not None:
+            record["fit"] = o.fit.to_dict()
         return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
 
 
@@ -603,6 +665,26 @@ def jsonl_error(o: Outcome) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
+
+
+def _raw_input(record: tuple, data: Any) -> Any:
+    """What an error record's input hash is taken over: the profile, else the raw record."""
+    if isinstance(data, Mapping) and record[0] != "csv":
+        return data
+    kind = record[0]
+    if kind == "jsonl":
+        return record[3].rstrip(b"\r\n")  # the line as given, without its line ending
+    if kind == "text":
+        return record[3]
+    if kind == "csv":
+        return ",".join(record[4]) if len(record) > 4 else ""
+    if kind == "file":
+        try:
+            with open(record[3], "rb") as fh:
+                return fh.read(DEFAULT_MAX_BYTES)
+        except OSError:
+            return str(record[3])
+    return str(record[3:])
 
 
 def _record_id(data: Any, source: str, line: int | None) -> str:
@@ -618,10 +700,10 @@ def _record_id(data: Any, source: str, line: int | None) -> str:
 class Scorer:
     """Scores records into output lines: the job each worker (or the parent) runs.
 
-    `run` never raises for a bad record: it returns ``(id, ok, payload, level,
-    specialization, error_code)`` where ``ok`` is True (scored), False (an
-    error record) or None (its id is in ``skip_ids``: already written; the
-    payload is then the record itself, for the parent to decide).
+    `run` never raises for a bad record: it returns a `Result`. With ``role``,
+    each scored record also carries its role fit (``pmpath.fit.assess``: no
+    second inference); with ``audit``, the sha256 of its input and its JSONL
+    record, for the parent to log.
     """
 
     def __init__(
@@ -634,6 +716,9 @@ class Scorer:
         skip_ids: frozenset[str] = frozenset(),
         engine: Engine | None = None,
         evaluator: str = "durable",
+        role: str | None = None,
+        specialization: str | None = None,
+        audit: bool = False,
     ):
         if output not in OUTPUT_FORMATS:
             raise ValueError(f"output must be one of {', '.join(OUTPUT_FORMATS)}")
@@ -645,6 +730,9 @@ class Scorer:
         self.output = output
         self.columns = columns
         self.skip_ids = skip_ids
+        self.role = role
+        self.specialization = specialization
+        self.audit = audit
         self._engine = engine
         self._parent = os.getpid()
         self._crash_id: str | None = None
@@ -706,7 +794,7 @@ class Scorer:
             return _record_id(None, record[1], record[2])
 
     # -- scoring --------------------------------------------------------------------
-    def run(self, record: tuple) -> tuple:
+    def run(self, record: tuple) -> Result:
         source, line = record[1], record[2]
         data = None
         rid = None
@@ -715,13 +803,27 @@ class Scorer:
             data = profile.data
             rid = _record_id(data, source, line)
             if rid in self.skip_ids:
-                return (rid, None, record, None, None, None)
+                return Result(rid, None, record)
             if self._crash_id is not None and rid == self._crash_id:
                 self._crash()
             rec = self._recommend(profile)
-            outcome = Outcome(rid, source, line, rec)
+            fit = assess(rec, self.role, self.specialization) if self.role else None
+            outcome = Outcome(rid, source, line, rec, fit=fit)
             payload = jsonl_ok(outcome) if self.output == "jsonl" else self._row(outcome)
-            return (rid, True, payload, rec.level, rec.specialization, None)
+            audit = None
+            if self.audit:
+                line_json = payload if self.output == "jsonl" else jsonl_ok(outcome)
+                audit = (input_hash(data), line_json)
+            return Result(
+                rid,
+                True,
+                payload,
+                rec.level,
+                rec.specialization,
+                None,
+                fit.score if fit is not None else None,
+                audit,
+            )
         except ProfileError as exc:
             error = exc.to_dict()  # a profile file keeps the line within that file
             if line is not None:
@@ -740,22 +842,15 @@ class Scorer:
                 data = {k: v.strip() for k, v in cells if k in ("id", "name")}
             rid = _record_id(data, source, line)
         if rid in self.skip_ids:
-            return (rid, None, record, None, None, None)
-        return (
-            rid,
-            False,
-            self._error_payload(rid, source, line, error),
-            None,
-            None,
-            error["code"],
-        )
+            return Result(rid, None, record)
+        return self._error_result(rid, record, error, data)
 
-    def lost(self, record: tuple, reason: str) -> tuple:
+    def lost(self, record: tuple, reason: str) -> Result:
         """The error record for a record that killed a worker every time it was tried."""
-        source, line = record[1], record[2]
+        line = record[2]
         rid = self.identify(record)
         if rid in self.skip_ids:
-            return (rid, None, record, None, None, None)
+            return Result(rid, None, record)
         error = {
             "code": "E002",
             "path": "",
@@ -766,7 +861,17 @@ class Scorer:
         }
         if line is not None:
             error["line"] = line
-        return (rid, False, self._error_payload(rid, source, line, error), None, None, "E002")
+        return self._error_result(rid, record, error, None)
+
+    def _error_result(self, rid: str, record: tuple, error: dict, data: Any) -> Result:
+        source, line = record[1], record[2]
+        payload = self._error_payload(rid, source, line, error)
+        audit = None
+        if self.audit:
+            outcome = Outcome(rid, source, line, None, error)
+            line_json = payload if self.output == "jsonl" else jsonl_error(outcome)
+            audit = (input_hash(_raw_input(record, data)), line_json)
+        return Result(rid, False, payload, None, None, error["code"], None, audit)
 
     def _error_payload(self, rid: str, source: str, line: int | None, error: dict) -> bytes:
         outcome = Outcome(rid, source, line, None, error)
@@ -907,6 +1012,10 @@ class BatchOutput:
         )
 
     # -- writing ----------------------------------------------------------------
+    def pending_bytes(self) -> int:
+        """Bytes queued but not yet written (the CSV header of a new file, say)."""
+        return self._pending_bytes
+
     def write(self, payload: bytes) -> None:
         """Queue one whole line; blocks of whole lines go out together."""
         self._pending.append(payload)
@@ -1077,16 +1186,54 @@ class BatchRun:
         on_progress: Callable[[int], None] | None = None,
         on_event: Callable[[WorkerDeath], None] | None = None,
         evaluator: str = "durable",
+        role: str | None = None,
+        specialization: str | None = None,
+        sort: str | None = None,
+        audit_log: AuditLog | None = None,
     ):
         self.engine = engine
         self.evaluator = evaluator
+        if specialization is not None and role is None:
+            raise BatchError("--specialization goes with --role (the opening's rung)", code="B005")
+        if role is not None:
+            check_role(engine.knowledge, role, specialization)  # RoleError: F001/F002
+            columns = (*columns, *FIT_COLUMNS)
+        if sort not in (None, "input", "fit"):
+            raise BatchError(f"cannot sort by {sort!r}; choose input or fit", code="B005")
+        self.sort = sort if sort == "fit" else None
+        if self.sort and role is None:
+            raise BatchError("--sort fit ranks by role fit: give --role too", code="B005")
+        if self.sort and resume:
+            raise BatchError(
+                "--sort fit orders the whole pool at the end, so it cannot --resume; "
+                "resume without --sort, then sort the finished run",
+                code="B005",
+            )
+        self.role, self.specialization = role, specialization
+        self.audit_log = audit_log
+        self._request = {"role": role, "specialization": specialization} if role else {}
         self.inputs = resolve_inputs(inputs, input_format)
         self.workers = max(1, workers) if workers is not None else self._auto_workers()
         self.chunk_size = chunk_size
         self.on_progress = on_progress
         self.on_event = on_event
         _refuse_overwriting_an_input(self.inputs, output)
+        self._final: tuple | None = None
+        if self.sort:  # score into a scratch file; write OUT in rank order at the end
+            self._final = (output, fmt, columns)
+            self._index: list[tuple] = []
+            self._offset = 0
+            scratch_dir = (
+                os.path.dirname(os.path.abspath(output))
+                if isinstance(output, str | os.PathLike) and os.fspath(output) != "-"
+                else None
+            )
+            fd, self._scratch = tempfile.mkstemp(prefix=".pmpath-batch-", dir=scratch_dir)
+            os.close(fd)
+            output, columns = self._scratch, columns
         self.out = BatchOutput(output, fmt, resume=resume, columns=columns)
+        if self.sort:
+            self._offset = self.out.pending_bytes()
         self.reader = RecordReader(self.inputs, stdin)
         knowledge = engine.knowledge
         self.summary = BatchSummary(
@@ -1105,6 +1252,9 @@ class BatchRun:
             columns=columns,
             skip_ids=frozenset(self.out.done),
             evaluator=evaluator,
+            role=role,
+            specialization=specialization,
+            audit=audit_log is not None,
         )
 
     def _auto_workers(self) -> int:
@@ -1136,10 +1286,9 @@ class BatchRun:
             results = map(self.scorer.run, self.reader)
         try:
             for result in results:
-                rid, ok, payload, level, specialization, code = result
-                if ok is None:  # already written, by id
-                    if done[rid] > 0:
-                        done[rid] -= 1
+                if result.ok is None:  # already written, by id
+                    if done[result.id] > 0:
+                        done[result.id] -= 1
                         summary.skipped += 1
                         self._progress()
                         continue
@@ -1151,17 +1300,33 @@ class BatchRun:
                             columns=out.columns,
                             engine=self.engine,
                             evaluator=self.evaluator,
+                            role=self.role,
+                            specialization=self.specialization,
+                            audit=self.audit_log is not None,
                         )
                         local.setup()
-                    rid, ok, payload, level, specialization, code = local.run(payload)
-                out.write(payload)
+                    result = local.run(result.payload)
+                if self.audit_log is not None and result.audit is not None:
+                    sha, record = result.audit  # logged before it is written: never missing
+                    self.audit_log.record_json(
+                        "batch",
+                        sha,
+                        record,
+                        self.engine.knowledge_version,
+                        request=self._request,
+                    )
+                if self.sort:
+                    key = (0, -result.fit_score) if result.ok else (1, 0)
+                    self._index.append((key, summary.records, self._offset, len(result.payload)))
+                    self._offset += len(result.payload)
+                out.write(result.payload)
                 summary.records += 1
-                if ok:
-                    summary.levels[level] += 1
-                    summary.specializations[specialization] += 1
+                if result.ok:
+                    summary.levels[result.level] += 1
+                    summary.specializations[result.specialization] += 1
                 else:
                     summary.errors += 1
-                    summary.error_codes[code] += 1
+                    summary.error_codes[result.code] += 1
                 self._progress()
         except BaseException:
             summary.interrupted = True
@@ -1170,9 +1335,30 @@ class BatchRun:
             close = getattr(results, "close", None)
             if close is not None:
                 close()  # stops the worker processes
-            summary.elapsed = time.perf_counter() - start
             out.close()
+            if self.sort:
+                try:
+                    if not summary.interrupted:
+                        self._write_ranked()
+                finally:
+                    with contextlib.suppress(OSError):
+                        os.unlink(self._scratch)
+            summary.elapsed = time.perf_counter() - start
         return summary
+
+    def _write_ranked(self) -> None:
+        """OUT in rank order: best fit first, ties and error records in input order."""
+        output, fmt, columns = self._final
+        ranked = BatchOutput(output, fmt, columns=columns)
+        self.summary.output = ranked.display
+        self._index.sort()
+        try:
+            with open(self._scratch, "rb") as scratch:
+                fd = scratch.fileno()
+                for _key, _seq, offset, length in self._index:
+                    ranked.write(os.pread(fd, length, offset))
+        finally:
+            ranked.close()
 
     def _progress(self) -> None:
         if self.on_progress is not None:
