@@ -2,10 +2,16 @@
 
 Codes are part of the contract: tools match on them. Families:
 
-- ``P0xx`` a profile (input) is unreadable or invalid;
+- ``P0xx`` a profile (input) is unreadable or invalid (``ProfileError``);
 - ``K0xx`` a knowledge file is wrong (schema, duplicates, references, coverage);
 - ``R0xx`` a rules file is wrong; ``R1xx`` a rule is a durable_rules hazard;
-- ``E0xx`` the inference engine itself failed.
+  ``R2xx`` a rule's own test case fails (``KnowledgeError`` lists them all);
+- ``F0xx`` a role fit was asked for an unknown role or specialization (``RoleError``);
+- ``B0xx`` a batch run cannot start or continue (``BatchError``);
+- ``E0xx`` the inference engine itself failed (``EngineError``).
+
+The full list, with an example of each, is in docs/knowledge.md (K, R) and
+docs/batch.md (P014, B, E002).
 """
 
 from __future__ import annotations
