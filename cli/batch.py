@@ -7,10 +7,9 @@ import sys
 import click
 
 from pmpath.batch import EVALUATORS, INPUT_FORMATS, OUTPUT_FORMATS, BatchRun
-from pmpath.fit import RoleError, check_role
 
 from .audit import audit_log_option
-from .common import knowledge_options, load_engine
+from .common import check_opening, knowledge_options, load_engine, opening_options
 
 
 @click.command("batch")
@@ -49,19 +48,7 @@ from .common import knowledge_options, load_engine
     show_default=True,
     help="What stdin and files with other extensions hold (auto: by extension; - is JSONL).",
 )
-@click.option(
-    "--role",
-    default=None,
-    metavar="LEVEL",
-    help="Also score each candidate's fit for an opening at this rung (apm, pm, senior_pm, "
-    "director, vp, cpo): a fit document per record, fit columns in CSV.",
-)
-@click.option(
-    "--specialization",
-    default=None,
-    metavar="S",
-    help="With --role: the kind of PM the opening asks for (core, growth, platform, innovation).",
-)
+@opening_options(required=False)
 @click.option(
     "--sort",
     type=click.Choice(["input", "fit"]),
@@ -113,13 +100,7 @@ def command(
           --format csv -o ranked.csv --audit-log decisions.jsonl
     """
     engine = load_engine(knowledge_dir, rules_dir, backend=backend)
-    if role is not None:
-        try:
-            check_role(engine.knowledge, role, specialization)
-        except RoleError as exc:
-            raise click.BadParameter(exc.message, param_hint=f"'--{exc.param}'") from None
-    elif specialization is not None:
-        raise click.UsageError("--specialization goes with --role (the opening's rung)")
+    check_opening(engine, role, specialization)
     if sort == "fit" and role is None:
         raise click.UsageError("--sort fit ranks candidates by role fit: give --role LEVEL too")
     if sort == "fit" and resume:

@@ -7,28 +7,17 @@ import json
 import click
 
 from pmpath import Fit, load_profile
-from pmpath.fit import RoleError, check_role, show_value
+from pmpath.fit import show_value
 
 from .audit import audit_log_option, record_decision
-from .common import knowledge_options, load_engine
+from .common import check_opening, knowledge_options, load_engine, opening_options
 
 OK, NO = "✓", "✗"
 
 
 @click.command("fit")
 @click.argument("profile", metavar="PROFILE")
-@click.option(
-    "--role",
-    required=True,
-    metavar="LEVEL",
-    help="The rung of the opening: apm, pm, senior_pm, director, vp or cpo.",
-)
-@click.option(
-    "--specialization",
-    default=None,
-    metavar="S",
-    help="The kind of PM the opening asks for: core, growth, platform or innovation.",
-)
+@opening_options(required=True)
 @click.option(
     "--format",
     "fmt",
@@ -61,10 +50,7 @@ def command(
       pmpath fit jane.yaml --role senior_pm --specialization growth --format json
     """
     engine = load_engine(knowledge_dir, rules_dir)
-    try:
-        check_role(engine.knowledge, role, specialization)
-    except RoleError as exc:
-        raise click.BadParameter(exc.message, param_hint=f"'--{exc.param}'") from None
+    check_opening(engine, role, specialization)
     loaded = load_profile(profile)
     fit = engine.fit(loaded, role, specialization)
     out = fit.to_dict()
