@@ -200,8 +200,8 @@ def _invert(group: Group) -> Group:
     return Group("all", tuple(items))
 
 
-def compile_rule(rule: Rule, when: tuple | None = None) -> dict:
-    when = rule.when if when is None else when
+def compile_rule(rule: Rule, when: tuple) -> dict:
+    """One durable rule from ``when``: the rule's conditions after `inline`."""
     negations = any(p.negated for p in when)
     patterns = []
     sections = [p for p in when if isinstance(p, SectionPattern)]

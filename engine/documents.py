@@ -14,9 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,22 +80,6 @@ class Document:
                 return line
             path = path[:-1]
         return self.lines.get((), 1)
-
-
-def read_text(file: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """Read a UTF-8 text file of at most ``max_bytes``, refusing binaries."""
-    try:
-        with open(file, "rb") as fh:
-            raw = fh.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise DocumentError("missing", "file not found") from None
-    except IsADirectoryError:
-        raise DocumentError("missing", "is a directory, not a file") from None
-    except PermissionError:
-        raise DocumentError("missing", "permission denied") from None
-    except OSError as exc:
-        raise DocumentError("missing", exc.strerror or str(exc)) from None
-    return decode(raw, max_bytes)
 
 
 _WIDE_BOMS = (
@@ -328,14 +310,3 @@ def _no_duplicates(pairs: list) -> dict:
 
 def _no_constant(name: str) -> Any:
     raise DocumentError("syntax", f"{name} is not a finite number")
-
-
-def iter_paths(data: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
-    """Every (path, value) pair in a parsed document, depth first."""
-    yield path, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from iter_paths(value, (*path, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from iter_paths(value, (*path, i))

@@ -104,8 +104,8 @@ def sections(profile: dict, derived: dict) -> dict[str, dict]:
 class FactEncoder:
     """Writes the flat profile fact straight to JSON text, with ``"sid":"%s"`` first.
 
-    The same bytes as ``rete.encode(profile_fact(profile, derived, fields))``,
-    without building the dict: the per-profile hot path. Values are the
+    Only the fields some compiled rule reads (``fields``), written without
+    building a dict first: the per-profile hot path. Values are the
     validated, normalised profile's booleans, numbers (no exponent form: years
     are kept to 4 decimal places) and enum strings.
     """
@@ -128,26 +128,3 @@ class FactEncoder:
             else:
                 append(key + json.dumps(value).replace("%", "%%"))
         return ",".join(parts) + "}"
-
-
-def profile_fact(
-    profile: dict, derived: dict, fields: tuple[tuple[str, str], ...] | None = None
-) -> dict:
-    """The one flat fact asserted into durable_rules for a profile.
-
-    With ``fields`` (the (section, field) pairs the rules read), only those are
-    included: a smaller fact is cheaper to parse, match and pass around.
-    """
-    fact: dict = {"t": "profile"}
-    if fields is None:
-        for name in SECTIONS:
-            for key, value in profile[name].items():
-                fact[f"{name}__{key}"] = value
-        for key, value in derived.items():
-            fact[f"derived__{key}"] = value
-        return fact
-    for section, field in fields:
-        source = derived if section == "derived" else profile[section]
-        if field in source:
-            fact[f"{section}__{field}"] = source[field]
-    return fact

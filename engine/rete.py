@@ -73,12 +73,9 @@ class DurableSession:
         except Exception as exc:  # durable raises bare Exceptions with C error codes
             raise EngineError(f"durable_rules rejected the compiled ruleset: {exc}") from exc
 
-    def run(self, facts: list[dict]) -> list[str]:
-        """Assert one profile's facts; return the ids of the rules that fired."""
-        return self.run_encoded([encode(fact) for fact in facts])
-
     def run_encoded(self, facts: list[str]) -> list[str]:
-        """`run`, with each fact already JSON text holding ``"sid":"%s"`` (see `encode`)."""
+        """Assert one profile's facts, each JSON text starting ``{"sid":"%s",`` (see
+        `pmpath.facts.FactEncoder`); return the ids of the rules that fired."""
         with self._lock:
             if self.backend == "lean":
                 return self._run_lean(facts)
@@ -188,12 +185,6 @@ class DurableSession:
             if handle is not None:
                 _dre.delete_ruleset(handle)
                 self._handle = None
-
-
-def encode(fact: dict) -> str:
-    """A fact as JSON text with ``"sid":"%s"`` first, ready for ``% sid``."""
-    body = json.dumps(fact).replace("%", "%%")
-    return '{"sid":"%s",' + body[1:] if body != "{}" else '{"sid":"%s"}'
 
 
 class _QuietHost(_durable.Host):

@@ -159,8 +159,6 @@ class RuleSet:
     profiles: dict[str, dict] = field(default_factory=dict)  # named bases for cases
     by_id: dict[str, Rule] = field(init=False)
     concluders: dict[Pred, list[Rule]] = field(init=False)
-    consumed: set[Pred] = field(init=False)
-    phases: tuple[int, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         self.rules.sort(key=lambda r: (KIND_ORDER[r.concludes[0]], r.index))
@@ -168,11 +166,6 @@ class RuleSet:
         self.concluders = defaultdict(list)
         for r in self.rules:
             self.concluders[r.concludes].append(r)
-        self.consumed = {p.pred for r in self.rules for p in r.fact_patterns}
-        self.phases = tuple(sorted({r.stratum for r in self.rules if r.negations}))
-
-    def order(self, rule_id: str) -> int:
-        return self.rules.index(self.by_id[rule_id])
 
 
 def load_rules(

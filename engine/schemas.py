@@ -149,13 +149,6 @@ def iter_errors(name: str, data: Any) -> Iterator:
     return iter(errors)
 
 
-def best_error(name: str, data: Any):
-    """The one error worth showing (``jsonschema.exceptions.best_match``), or None."""
-    from jsonschema.exceptions import best_match
-
-    return best_match(explainer(name).iter_errors(data))
-
-
 def describe(error) -> str:
     """A plain-words message for a ``jsonschema.ValidationError``."""
     v = error.validator
