@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 from hypothesis import strategies as st
 
 LEVELS = ("aspiring", "apm", "pm", "senior_pm", "director", "vp", "cpo")
@@ -228,3 +232,16 @@ def ladder_profiles(draw) -> dict:
 
 
 any_profiles = st.one_of(profiles(), ladder_profiles())
+
+
+def bench_batch():
+    """benchmarks/bench_batch.py as a module: its seeded `synthetic_profiles(n, seed)`
+    (a realistic candidate pool) and `write_jsonl` build the tests' pools too."""
+    module = sys.modules.get("bench_batch")
+    if module is None:
+        path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_batch.py"
+        spec = importlib.util.spec_from_file_location("bench_batch", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_batch"] = module
+        spec.loader.exec_module(module)
+    return module

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import csv
 import gc
-import importlib.util
 import io
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from strategies import bench_batch
 
 from pmpath import ProfileError
 from pmpath import batch as batch_module
@@ -26,17 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ("aspiring", "apm", "pm", "senior_pm", "director", "vp", "cpo")
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location(
-        "bench_batch", ROOT / "benchmarks" / "bench_batch.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_batch", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = bench_batch()
 
 
 def pool(n: int, seed: int = 7) -> list[dict]:

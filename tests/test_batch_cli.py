@@ -8,7 +8,6 @@ progress bar on a terminal.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import os
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from strategies import bench_batch
 
 from pmpath.cli.main import cli
 
@@ -30,17 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PMPATH = [sys.executable, "-m", "pmpath.cli.main"]
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location(
-        "bench_batch", ROOT / "benchmarks" / "bench_batch.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_batch", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = bench_batch()
 
 
 @pytest.fixture(scope="module")

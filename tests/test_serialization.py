@@ -9,15 +9,13 @@ evaluators, and caches that start afresh mid-run.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import any_profiles
+from strategies import any_profiles, bench_batch
 
 from pmpath import Engine, EngineError, Recommendation
 from pmpath import recommendation as recommendation_module
@@ -32,16 +30,6 @@ def _plain(rec: Recommendation) -> str:
 def _fresh(rec: Recommendation) -> Recommendation:
     """The same answer with nothing computed yet (cached properties start empty)."""
     return Recommendation(rec.model, rec.profile, rec.derived, rec.fired)
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location(
-        "bench_batch", ROOT / "benchmarks" / "bench_batch.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_batch", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 # text that JSON escapes, that % formatting would misread, and beyond the BMP
@@ -90,7 +78,7 @@ def test_compact_json_is_identical_through_the_reference_evaluator(engine, profi
 
 
 def test_a_synthetic_pool_across_every_level_serialises_identically(engine):
-    pool = list(_bench().synthetic_profiles(3000, seed=11))
+    pool = list(bench_batch().synthetic_profiles(3000, seed=11))
     levels = set()
     for profile in pool:
         rec = engine.recommend(profile)
@@ -101,13 +89,13 @@ def test_a_synthetic_pool_across_every_level_serialises_identically(engine):
 
 def test_cached_parts_starting_afresh_change_nothing(engine, monkeypatch):
     monkeypatch.setattr(recommendation_module, "_CACHE_MAX", 3)
-    for profile in _bench().synthetic_profiles(300, seed=5):
+    for profile in bench_batch().synthetic_profiles(300, seed=5):
         rec = engine.recommend(profile)
         assert _fresh(rec).to_json(indent=None) == _plain(rec)
 
 
 def test_compact_json_is_the_same_whatever_was_computed_first(engine):
-    profile = next(_bench().synthetic_profiles(1, seed=3))
+    profile = next(bench_batch().synthetic_profiles(1, seed=3))
     rec = engine.recommend(profile)
     expected = _plain(rec)
     warm = _fresh(rec)
