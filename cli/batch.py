@@ -56,6 +56,15 @@ from .common import check_opening, knowledge_options, load_engine, opening_optio
     show_default=True,
     help="fit: rank the output, best fit first (needs --role; not with --resume).",
 )
+@click.option(
+    "--stall-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="A worker that holds records and answers nothing for this long is stopped and "
+    "its records retried one by one (one that stalls twice becomes an E002 error record).",
+)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=64, hidden=True)
 # for benchmarks: durable's stock Host driver, or the plain-Python reference evaluator
 @click.option("--backend", type=click.Choice(["lean", "host"]), default="lean", hidden=True)
@@ -72,6 +81,7 @@ def command(
     role: str | None,
     specialization: str | None,
     sort: str,
+    stall_timeout: float,
     chunk_size: int,
     backend: str,
     evaluator: str,
@@ -132,6 +142,7 @@ def command(
         specialization=specialization,
         sort=sort,
         audit_log=audit_log,
+        stall_timeout=stall_timeout,
     )
     total = run.total_bytes()
     show_bar = err.isatty() and total

@@ -73,7 +73,7 @@ from .audit import input_hash
 from .documents import DEFAULT_MAX_BYTES, DocumentError, decode
 from .errors import PmpathError, ProfileError
 from .fit import assess, check_role
-from .parallel import OrderedPool, WorkerDeath, default_workers
+from .parallel import STALL_TIMEOUT, OrderedPool, WorkerDeath, default_workers
 from .profile import Profile, load_profile, parse_profile
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -1144,6 +1144,13 @@ def _ordered(counts: Counter, order: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
+def auto_workers(total_bytes: int | None) -> int:
+    """The machine's cores, but one (in-process) for an input too small to pay them off."""
+    if total_bytes is not None and total_bytes < SMALL_INPUT_BYTES:
+        return 1
+    return default_workers()
+
+
 def _refuse_overwriting_an_input(inputs: list[Input], output: Any) -> None:
     if not isinstance(output, str | os.PathLike) or os.fspath(output) == "-":
         return
@@ -1190,8 +1197,10 @@ class BatchRun:
         specialization: str | None = None,
         sort: str | None = None,
         audit_log: AuditLog | None = None,
+        stall_timeout: float = STALL_TIMEOUT,
     ):
         self.engine = engine
+        self.stall_timeout = stall_timeout
         self.evaluator = evaluator
         if specialization is not None and role is None:
             raise BatchError("--specialization goes with --role (the opening's rung)", code="B005")
@@ -1258,11 +1267,7 @@ class BatchRun:
         )
 
     def _auto_workers(self) -> int:
-        """The machine's cores, but one (in-process) for an input too small to pay them off."""
-        total = self.total_bytes()
-        if total is not None and total < SMALL_INPUT_BYTES:
-            return 1
-        return default_workers()
+        return auto_workers(self.total_bytes())
 
     def total_bytes(self) -> int | None:
         """What the progress bar counts up to (None when reading stdin)."""
@@ -1277,7 +1282,11 @@ class BatchRun:
         start = time.perf_counter()
         if self.workers > 1:
             pool = OrderedPool(
-                self.scorer, self.workers, chunk_size=self.chunk_size, on_event=self._death
+                self.scorer,
+                self.workers,
+                chunk_size=self.chunk_size,
+                stall_timeout=self.stall_timeout,
+                on_event=self._death,
             )
             results = pool.imap(self.reader)
         else:
