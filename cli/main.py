@@ -24,6 +24,7 @@ COMMANDS = {
     "recommend": "recommend",
     "batch": "batch",
     "fit": "fit",
+    "diff": "diff",
     "init": "init",
     "schema": "schema",
     "guide": "guide",

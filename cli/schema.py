@@ -13,11 +13,12 @@ SCHEMAS = {
     "knowledge": "every knowledge file, keyed by file name",
     "rules": "a rules file",
     "fit": "the output of `pmpath fit --format json` (role fit)",
+    "diff": "the report of `pmpath diff --format json`",
 }
 
 
 @click.command(
-    "schema", short_help="Print a JSON Schema: profile, output, knowledge, rules or fit."
+    "schema", short_help="Print a JSON Schema: profile, output, knowledge, rules, fit or diff."
 )
 @click.argument("name", type=click.Choice(list(SCHEMAS)))
 def command(name: str) -> None:
@@ -29,6 +30,7 @@ def command(name: str) -> None:
     knowledge  the schema of every knowledge file, keyed by file name
     rules      a rules file
     fit        what `pmpath fit --format json` prints (role fit)
+    diff       what `pmpath diff --format json` prints (a knowledge change on a pool)
     """
     from pmpath import schemas
 

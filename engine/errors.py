@@ -8,7 +8,10 @@ Codes are part of the contract: tools match on them. Families:
   ``R2xx`` a rule's own test case fails (``KnowledgeError`` lists them all);
 - ``F0xx`` a role fit was asked for an unknown role or specialization (``RoleError``);
 - ``B0xx`` a batch run cannot start or continue (``BatchError``);
-- ``E0xx`` the inference engine itself failed (``EngineError``).
+- ``D0xx`` a diff cannot start: the base revision (``D001``) or ``--fail-on`` (``D002``)
+  (``pmpath.diff.DiffError``);
+- ``E0xx`` the inference engine itself failed (``EngineError``); ``E003`` the worker
+  pool gave up (workers kept stalling or dying) or lost track of records.
 
 The full list, with an example of each, is in docs/knowledge.md (K, R) and
 docs/batch.md (P014, B, E002).

@@ -110,6 +110,18 @@ class Recommendation:
         return sorted(self._ids("gap"), key=lambda r: (reqs[r].level, reqs[r].index))
 
     @cached_property
+    def met(self) -> list[str]:
+        """Requirements found met, of the rungs assessed (bottom-up, up to the next rung)."""
+        k = self.model.knowledge
+        reqs, rungs = k.requirements, k.level_by_id
+        return sorted(self._ids("met"), key=lambda r: (rungs[reqs[r].level].index, reqs[r].index))
+
+    @property
+    def certainty(self) -> str:
+        """``placed``: every field the rungs read is taken as given (spec section 6)."""
+        return "placed"
+
+    @cached_property
     def steps(self) -> list[str]:
         """Suggested step ids, what matters first."""
         steps = self.model.knowledge.steps

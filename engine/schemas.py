@@ -35,7 +35,14 @@ KNOWLEDGE_FILES = (
     "steps",
 )
 
-NAMES = ("profile", "output", "fit", "rules", *(f"knowledge-{name}" for name in KNOWLEDGE_FILES))
+NAMES = (
+    "profile",
+    "output",
+    "fit",
+    "diff",
+    "rules",
+    *(f"knowledge-{name}" for name in KNOWLEDGE_FILES),
+)
 
 
 @functools.cache
