@@ -606,6 +606,11 @@ FIT_COLUMNS: tuple[Column, ...] = (
 )
 
 
+#: a cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV
+#: injection"); a leading ' is included so that neutralising stays reversible
+_FORMULA_START = frozenset("=+-@\t\r'")
+
+
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
@@ -613,8 +618,23 @@ def _cell_text(value: Any) -> str:
         return "true"
     if value is False:
         return "false"
+    if type(value) is int:  # scores and counts: never negative, never a formula
+        return str(value)
     # one physical line per record: a resumed run finds records by lines
-    return str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    text = str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return neutralise_cell(text)
+
+
+def neutralise_cell(text: str) -> str:
+    """``text`` safe to open in a spreadsheet: a cell that would start a formula (``=``,
+    ``+``, ``-``, ``@``, tab, carriage return) gets a leading ``'``, which spreadsheets
+    show as text. A cell that starts with ``'`` gets one too, so `restore_cell` is exact."""
+    return "'" + text if text and text[0] in _FORMULA_START else text
+
+
+def restore_cell(text: str) -> str:
+    """The text `neutralise_cell` was given."""
+    return text[1:] if text[:1] == "'" and text[1:2] in _FORMULA_START and text[1:2] else text
 
 
 def csv_header(columns: tuple[Column, ...] = CSV_COLUMNS) -> bytes:
@@ -988,7 +1008,7 @@ class BatchOutput:
                 raise self._not_ours(number, "not a CSV row") from None
             if len(row) < 2 or row[1] not in ("true", "false"):
                 raise self._not_ours(number, "not a batch CSV row")
-            return row[0], row[1] == "true"
+            return restore_cell(row[0]), row[1] == "true"
         if not text.startswith(_HEAD):
             raise self._not_ours(number, "not a batch JSONL record")
         try:

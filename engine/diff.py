@@ -27,6 +27,7 @@ the fields that changed and the item's source.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import re
@@ -45,6 +46,7 @@ from .batch import RecordReader, Scorer, _record_id, auto_workers, resolve_input
 from .errors import PmpathError, ProfileError
 from .fit import assess, check_role
 from .parallel import STALL_TIMEOUT, OrderedPool, WorkerDeath
+from .profile import check_profile
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine, Model
@@ -72,11 +74,11 @@ class DiffError(PmpathError):
     code = "D001"
 
 
-# -- one side of one record ---------------------------------------------------------
+# -- one record, compared in the worker ------------------------------------------------
 
 
 class Side(NamedTuple):
-    """What one knowledge version concludes for one profile (compact: it crosses pipes)."""
+    """What one knowledge version concludes for one profile."""
 
     core: tuple  # level, specialization, shape, certainty, next_level (DIMENSIONS order)
     requirements: tuple  # ((requirement id, "met" | "unmet"), ...) of the rungs assessed
@@ -99,13 +101,72 @@ def side_of(rec: Recommendation, role: str | None, specialization: str | None) -
     )
 
 
+class Delta(NamedTuple):
+    """How the two sides of one record differ: all a worker hands back (small, and
+    smallest for the many records where nothing changed: both cores are one object)."""
+
+    core: tuple  # the base side's core
+    core_new: tuple  # the new side's (the same tuple when equal)
+    requirements: tuple = ()  # ((requirement, before, after), ...) that changed
+    rules_lost: tuple = ()  # rules that fire on the base side only
+    rules_gained: tuple = ()  # on the new side only
+    steps_changed: bool = False
+    first_step: tuple | None = None  # (before, after) when the first step differs
+    steps_added: tuple = ()
+    steps_removed: tuple = ()
+    blockers: tuple = ()  # new-side gaps, when requirements changed and the level did not
+    fit: tuple | None = None  # (base score, new score) with a role
+    why: tuple | None = None  # (before, after) in words, when anything changed
+
+
+def compare(b: Side, n: Side) -> Delta:
+    """The `Delta` between the base and the new side of one record."""
+    core_new = b.core if n.core == b.core else n.core
+    fit = (b.fit, n.fit) if b.fit is not None else None
+    if (
+        core_new is b.core
+        and (fit is None or fit[0] == fit[1])
+        and b.requirements == n.requirements
+        and b.fired == n.fired
+        and b.steps == n.steps
+    ):
+        return Delta(b.core, core_new, fit=fit)
+    requirements = ()
+    blockers = ()
+    if b.requirements != n.requirements:
+        before, after = dict(b.requirements), dict(n.requirements)
+        requirements = tuple(
+            (req, before.get(req, NOT_ASSESSED), after.get(req, NOT_ASSESSED))
+            for req in sorted(before.keys() | after.keys())
+            if before.get(req) != after.get(req)
+        )
+        if b.core[0] == n.core[0]:
+            blockers = n.gaps
+    first_step = None
+    if b.steps[:1] != n.steps[:1]:
+        first_step = (b.steps[0] if b.steps else None, n.steps[0] if n.steps else None)
+    return Delta(
+        b.core,
+        core_new,
+        requirements,
+        tuple(sorted(b.fired - n.fired)),
+        tuple(sorted(n.fired - b.fired)),
+        b.steps != n.steps,
+        first_step,
+        tuple(s for s in n.steps if s not in b.steps),
+        tuple(s for s in b.steps if s not in n.steps),
+        blockers,
+        fit,
+        (_why(b), _why(n)),
+    )
+
+
 class Compared(NamedTuple):
     """One record, both sides: what a worker hands back."""
 
     id: str
     error: str | None  # an error code when the record could not be scored (on either side)
-    base: Side | None
-    new: Side | None
+    delta: Delta | None
     error_side: str = ""  # "base", "new" or "both" when ``error`` is set
 
 
@@ -113,7 +174,7 @@ class Compared(NamedTuple):
 
 
 class DiffJob:
-    """Scores each record on both sides (see `pmpath.parallel.Job`)."""
+    """Scores each record on both sides and compares them (see `pmpath.parallel.Job`)."""
 
     def __init__(
         self,
@@ -144,36 +205,30 @@ class DiffJob:
         try:
             profile = Scorer.profile_of(record)
             data = profile.data
+            normalised = check_profile(profile)  # one schema, so checked once for both sides
         except ProfileError as exc:
-            return Compared(_record_id(data, record[1], record[2]), exc.code, None, None, "both")
+            return Compared(_record_id(data, record[1], record[2]), exc.code, None, "both")
         rid = _record_id(data, record[1], record[2])
         sides: list[Side | str] = []
         for engine in self._engines:
             try:
-                rec = engine.recommend(profile)
+                rec = engine.recommend_normalised(normalised)
                 sides.append(side_of(rec, self.role, self.specialization))
             except PmpathError as exc:
                 sides.append(exc.code)
             except Exception:  # a bug on one side: that record fails, the run goes on
                 sides.append("E000")
         base, new = sides
-        if isinstance(base, str) or isinstance(new, str):
-            if isinstance(base, str) and isinstance(new, str):
-                where = "both"
-            else:
-                where = "base" if isinstance(base, str) else "new"
-            code = base if isinstance(base, str) else new
-            return Compared(
-                rid,
-                code,
-                None if isinstance(base, str) else base,
-                None if isinstance(new, str) else new,
-                where,
-            )
-        return Compared(rid, None, base, new)
+        if isinstance(base, str) and isinstance(new, str):
+            return Compared(rid, base, None, "both")
+        if isinstance(base, str):
+            return Compared(rid, base, None, "base")
+        if isinstance(new, str):
+            return Compared(rid, new, None, "new")
+        return Compared(rid, None, compare(base, new))
 
     def lost(self, record: tuple, reason: str) -> Compared:
-        return Compared(_record_id(None, record[1], record[2]), "E002", None, None, "both")
+        return Compared(_record_id(None, record[1], record[2]), "E002", None, "both")
 
 
 # -- the report ------------------------------------------------------------------------
@@ -234,72 +289,68 @@ class DiffReport:
                 self.examples.add(("error", c.error_side), {"id": c.id, "code": c.error})
             return
         self.scored += 1
-        b, n = c.base, c.new
-        order = self._order
-        anything = False
-        for i, dim in enumerate(DIMENSIONS):
-            before, after = b.core[i], n.core[i]
-            self.matrices[dim][(before, after)] += 1
-            if before != after:
-                anything = True
-                self.changed[dim] += 1
-                self.examples.add((dim, before, after), self._example(c))
-        move = _moves(order, b.core[0], n.core[0])
-        if move:
-            self.changed["up" if move > 0 else "down"] += 1
-        if b.requirements != n.requirements:
-            before, after = dict(b.requirements), dict(n.requirements)
-            for req in sorted(before.keys() | after.keys()):
-                was, now = before.get(req, NOT_ASSESSED), after.get(req, NOT_ASSESSED)
-                if was != now:
-                    self.requirements[(req, was, now)] += 1
-                    self.examples.add(("requirement", req, was, now), self._example(c))
-            self.changed["requirements"] += 1
-            anything = True
-            if b.core[0] == n.core[0]:
-                self.changed["requirements_level_kept"] += 1
-                for gap in n.gaps:
-                    self.blockers[gap] += 1
-        if b.fired != n.fired:
-            for rule in sorted(b.fired - n.fired):
-                self.rules[(rule, "fired", "not_fired")] += 1
-            for rule in sorted(n.fired - b.fired):
-                self.rules[(rule, "not_fired", "fired")] += 1
-            self.changed["rules"] += 1
-            anything = True
-        if b.steps != n.steps:
-            self.changed["steps"] += 1
-            anything = True
-            first_b = b.steps[0] if b.steps else None
-            first_n = n.steps[0] if n.steps else None
-            if first_b != first_n:
-                self.changed["first_step"] += 1
-                self.first_steps[(first_b, first_n)] += 1
-                self.examples.add(("first_step", first_b, first_n), self._example(c))
-            for s in set(n.steps) - set(b.steps):
-                self.steps_added[s] += 1
-            for s in set(b.steps) - set(n.steps):
-                self.steps_removed[s] += 1
-        if self.role:
-            self.fit_joint[(b.fit, n.fit)] += 1
-            if b.fit != n.fit:
+        d = c.delta
+        matrices = self.matrices
+        if d.core_new is d.core:  # the common case: no dimension moved
+            for i, dim in enumerate(DIMENSIONS):
+                matrices[dim][(d.core[i], d.core[i])] += 1
+        else:
+            for i, dim in enumerate(DIMENSIONS):
+                before, after = d.core[i], d.core_new[i]
+                matrices[dim][(before, after)] += 1
+                if before != after:
+                    self.changed[dim] += 1
+                    self.examples.add((dim, before, after), self._example(c))
+            move = _moves(self._order, d.core[0], d.core_new[0])
+            if move:
+                self.changed["up" if move > 0 else "down"] += 1
+        if d.fit is not None:
+            b_fit, n_fit = d.fit
+            self.fit_joint[d.fit] += 1
+            if b_fit != n_fit:
                 self.changed["fit"] += 1
-                anything = True
-            on_b, on_n = b.fit >= self.shortlist, n.fit >= self.shortlist
-            if on_b != on_n:
-                kind = "shortlist_gained" if on_n else "shortlist_lost"
-                self.changed[kind] += 1
-                self.examples.add((kind,), self._example(c))
-        if anything:
-            self.changed["profiles"] += 1
+                on_b, on_n = b_fit >= self.shortlist, n_fit >= self.shortlist
+                if on_b != on_n:
+                    kind = "shortlist_gained" if on_n else "shortlist_lost"
+                    self.changed[kind] += 1
+                    self.examples.add((kind,), self._example(c))
+        if d.why is None:
+            return
+        self.changed["profiles"] += 1
+        if d.requirements:
+            self.changed["requirements"] += 1
+            for key in d.requirements:
+                self.requirements[key] += 1
+                self.examples.add(("requirement", *key), self._example(c))
+            if d.core[0] == d.core_new[0]:
+                self.changed["requirements_level_kept"] += 1
+                for gap in d.blockers:
+                    self.blockers[gap] += 1
+        if d.rules_lost or d.rules_gained:
+            self.changed["rules"] += 1
+            for rule in d.rules_lost:
+                self.rules[(rule, "fired", "not_fired")] += 1
+            for rule in d.rules_gained:
+                self.rules[(rule, "not_fired", "fired")] += 1
+        if d.steps_changed:
+            self.changed["steps"] += 1
+            if d.first_step is not None:
+                self.changed["first_step"] += 1
+                self.first_steps[d.first_step] += 1
+                self.examples.add(("first_step", *d.first_step), self._example(c))
+            for s in d.steps_added:
+                self.steps_added[s] += 1
+            for s in d.steps_removed:
+                self.steps_removed[s] += 1
 
-    @property
+    @functools.cached_property
     def _order(self) -> dict[str, int]:
         return {level: i for i, level in enumerate(self.level_order)}
 
     @staticmethod
     def _example(c: Compared) -> dict:
-        return {"id": c.id, "before": _why(c.base), "after": _why(c.new)}
+        before, after = c.delta.why  # set whenever anything changed
+        return {"id": c.id, "before": before, "after": after}
 
     # -- derived figures ---------------------------------------------------------------
     def count(self, metric: str) -> int:
@@ -477,10 +528,8 @@ def _counted(counter: Counter, name: str) -> list[dict]:
     ]
 
 
-def _why(side: Side | None) -> str:
+def _why(side: Side) -> str:
     """A short 'why' for an example: the level, and what keeps it from the next rung."""
-    if side is None:
-        return "not scored"
     level, _, _, _, next_level = side.core
     if next_level is None:
         return f"{level} (the top rung)"

@@ -132,7 +132,7 @@ def parse_yaml(text: str, file: str = "<string>", max_nodes: int = DEFAULT_MAX_N
     doc = Document(data=None, file=file)
     if node is None:
         return doc
-    budget = [max_nodes]
+    budget = [max_nodes, text]  # nodes left, and the source (to see explicit tags)
     doc.data = _build(node, (), doc, budget)
     return doc
 
@@ -237,9 +237,66 @@ def _build(node: yaml.Node, path: Path, doc: Document, budget: list) -> Any:
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), doc, budget) for i, item in enumerate(node.value)]
     # plain scalars only; libyaml reports their style as '' where PyYAML says None
-    if not node.style and _EXPONENT.match(node.value):
+    plain = not node.style
+    if plain and _EXPONENT.match(node.value):
         doc.exponents.add(path)
+    _as_written(node, plain, budget[1])
     return _scalar(node)
+
+
+_RESOLVER = yaml.resolver.Resolver()
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+#: number forms YAML 1.1 reads as something else than a reader sees
+_NOT_DECIMAL = (
+    (re.compile(r"^[-+]?0[xX][0-9a-fA-F_]+$"), "hexadecimal"),
+    (re.compile(r"^[-+]?0[oO]?[0-7_]+$"), "octal"),
+    (re.compile(r"^[-+]?0[bB][01_]+$"), "binary"),
+    (re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$"), "base 60 (hours:minutes)"),
+    (re.compile(r"_"), "digits with underscores"),
+)
+
+
+_PROPERTIES = re.compile(r"(&\S+\s+)?!")  # an anchor, then a tag
+
+
+def _as_written(node: yaml.ScalarNode, plain: bool, text: str) -> None:
+    """Refuse a scalar whose value is not what it reads as: an explicit tag (``!!int 5``,
+    ``!!str 5``), or a YAML 1.1 number form (``010`` is 8, ``0x10`` 16, ``0b11`` 3,
+    ``1_0`` 10, ``1:30`` 90). Decimal numbers such as ``10``, ``2.5`` and ``0`` pass."""
+    tag = node.tag
+    implicit = _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False)) if plain else _STR
+    line, column = node.start_mark.line + 1, node.start_mark.column + 1
+    if tag != implicit or _PROPERTIES.match(text, node.start_mark.index):
+        raise DocumentError(
+            "syntax",
+            f"YAML tags are not supported: {node.value!r} is tagged {_tag_name(tag)}",
+            line,
+            column,
+            hint=f"remove the tag and write the plain value, e.g. {node.value or 'text'}",
+        )
+    if tag not in (_INT, _FLOAT) or node.value in ("0", "-0", "+0"):
+        return
+    written = node.value
+    for pattern, form in _NOT_DECIMAL:
+        if pattern.search(written):
+            value = _constructor.construct_object(node)
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            # 010 may be a ten with a leading zero: say so
+            decimal = written.lstrip("+").lstrip("0") if form == "octal" else ""
+            other = f", or {decimal} if you mean {decimal}" if decimal else ""
+            raise DocumentError(
+                "number",
+                f"{written} is not a plain decimal number: YAML reads it as {form}, "
+                f"that is {shown}",
+                line,
+                column,
+                hint=f"write {shown} if you mean {shown}{other}; put quotes around it if it "
+                "is text",
+            )
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag.rsplit(":", 1)[-1] if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 def _scalar(node: yaml.Node) -> Any:

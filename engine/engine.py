@@ -107,8 +107,18 @@ class Engine:
     def prepare(self, profile: Profile | Mapping) -> tuple[dict, dict]:
         """Validate and normalise a profile; return it with its derived fields."""
         normalised = check_profile(profile)
-        derived = derive(normalised, self.model.knowledge.tie_break, self.model.breadth_min_years)
-        return normalised, derived
+        return normalised, self.derive(normalised)
+
+    def derive(self, normalised: dict) -> dict:
+        """The derived fields of a profile that `check_profile` already normalised
+        (they depend on this engine's knowledge: tie-break order, breadth threshold)."""
+        return derive(normalised, self.model.knowledge.tie_break, self.model.breadth_min_years)
+
+    def recommend_normalised(self, normalised: dict) -> Recommendation:
+        """`recommend` for a profile `check_profile` already normalised (no second
+        validation: ``pmpath diff`` checks a profile once for both of its engines)."""
+        derived = self.derive(normalised)
+        return Recommendation(self.model, normalised, derived, self.infer(normalised, derived))
 
     def recommend(self, profile: Profile | Mapping) -> Recommendation:
         """Where ``profile`` stands and what to do next, answered by durable_rules."""

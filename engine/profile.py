@@ -36,6 +36,7 @@ _DOC_ERROR_CODES = {
     "binary": "P012",
     "encoding": "P012",
     "duplicate-key": "P013",
+    "number": "P006",
 }
 _VALIDATOR_CODES = {
     "additionalProperties": "P005",
@@ -351,7 +352,8 @@ def _wrong_type(error, path: tuple, profile: Profile) -> tuple[str, str]:
             if exponent:
                 return message, "write the number out in full (e.g. 0.5 or 1000, not 5e-1 or 1e3)"
             if _is_number(value):
-                return message, f'remove the quotes: write {value.strip()}, not "{value}"'
+                plain = _plain_decimal(value.strip())
+                return message, f'remove the quotes: write {plain}, not "{value}"'
             return message, "write just the number, e.g. 3 or 2.5"
         return message, ""
     if "boolean" in wants:
@@ -364,6 +366,15 @@ def _wrong_type(error, path: tuple, profile: Profile) -> tuple[str, str]:
             return f"must be text, got {got}", "write it as text on one line"
         return f"must be text, got {got}", "put quotes around it"
     return schemas.describe(error), ""
+
+
+def _plain_decimal(text: str) -> str:
+    """A number written as YAML reads it: no leading zeros (010 would be octal)."""
+    sign = text[:1] if text[:1] in "+-" else ""
+    digits = text[len(sign) :].lstrip("0")
+    if not digits or digits[0] in ".eE":
+        digits = "0" + digits
+    return ("-" if sign == "-" else "") + digits
 
 
 def _is_number(text: str) -> bool:

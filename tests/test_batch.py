@@ -19,7 +19,7 @@ from strategies import bench_batch
 
 from pmpath import ProfileError
 from pmpath import batch as batch_module
-from pmpath.batch import CSV_COLUMNS, BatchError, BatchRun, csv_header
+from pmpath.batch import CSV_COLUMNS, BatchError, BatchRun, csv_header, restore_cell
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ("aspiring", "apm", "pm", "senior_pm", "director", "vp", "cpo")
@@ -671,3 +671,34 @@ def test_by_default_small_inputs_run_in_process_and_large_ones_on_every_core(
     monkeypatch.setattr(batch_module, "SMALL_INPUT_BYTES", 10)
     assert BatchRun(engine, [str(src)], out, workers=None).workers == default_workers()
     assert BatchRun(engine, [str(src)], out, workers=3).workers == 3
+
+
+@pytest.mark.parametrize(
+    "rid",
+    [
+        '=HYPERLINK("http://x","y")',
+        "+cmd|' /C calc'!A0",
+        "@SUM(A1)",
+        "-2+3",
+        "\tTAB",
+        "'quoted",
+        "''",
+        "plain-id",
+    ],
+)
+def test_csv_cells_never_start_a_spreadsheet_formula_and_resume_reads_them_back(
+    engine, tmp_path, rid
+):
+    src = tmp_path / "pool.jsonl"
+    profile = {"id": rid, "experience": {"total_years": 3, "product_years": 1}}
+    src.write_text(json.dumps(profile) + "\n")
+    out = tmp_path / "out.csv"
+    BatchRun(engine, [str(src)], str(out), fmt="csv").run()
+    (row,) = list(csv.reader(io.StringIO(out.read_text())))[1:]
+    cell = row[0]
+    assert cell[0] not in "=+-@\t\r", cell
+    if rid[0] in "=+-@'\t\r":
+        assert cell.startswith("'")
+    assert restore_cell(cell) == rid
+    summary = BatchRun(engine, [str(src)], str(out), fmt="csv", resume=True).run()
+    assert summary.skipped == 1 and summary.records == 0  # found again by its id
