@@ -7,6 +7,7 @@ import sys
 import click
 
 from pmpath.batch import EVALUATORS, INPUT_FORMATS, OUTPUT_FORMATS, BatchRun
+from pmpath.words import visible
 
 from .audit import audit_log_option
 from .common import check_opening, knowledge_options, load_engine, opening_options
@@ -124,7 +125,7 @@ def command(
         raise click.UsageError("--resume continues an output file: give it with -o FILE")
 
     def report_death(death) -> None:
-        click.echo(f"warning: {death}", file=err)
+        click.echo(f"warning: {visible(death)}", file=err)
 
     run = BatchRun(
         engine,
@@ -158,7 +159,7 @@ def command(
     except KeyboardInterrupt:
         summary = run.summary
         for line in summary.lines():
-            click.echo(line, file=err)
+            click.echo(visible(line), file=err)
         where = f" -o {output}" if output != "-" else ""
         click.echo(
             f"interrupted: {summary.records:,} records written; every line is whole. "
@@ -167,6 +168,6 @@ def command(
         )
         raise SystemExit(130) from None
     for line in summary.lines():
-        click.echo(line, file=err)
+        click.echo(visible(line), file=err)
     if summary.exit_code:
         raise SystemExit(summary.exit_code)

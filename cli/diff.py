@@ -22,6 +22,7 @@ from pmpath.diff import (
 )
 from pmpath.diff_report import to_html, to_markdown
 from pmpath.errors import KnowledgeError
+from pmpath.words import visible
 
 from .common import check_opening, knowledge_options, load_engine, opening_options
 from .errors import CliError
@@ -153,7 +154,7 @@ def command(
     err = sys.stderr
 
     def report_death(death) -> None:
-        click.echo(f"warning: {death}", file=err)
+        click.echo(f"warning: {visible(death)}", file=err)
 
     run = DiffRun(
         base,
@@ -184,7 +185,7 @@ def command(
         text = to_markdown(doc)
     _write(output, text)
     s = doc["summary"]
-    where = "" if output == "-" else f"; report in {output}"
+    where = "" if output == "-" else f"; report in {visible(output)}"
     click.echo(
         f"diff: {doc['pool']['records']:,} records, {s['profiles_changed']:,} profiles "
         f"changed, {s['level_changed']:,} levels ({s['up']:,} up, {s['down']:,} down){where}",

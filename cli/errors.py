@@ -7,6 +7,7 @@ import sys
 import click
 
 from pmpath.errors import KnowledgeError, PmpathError
+from pmpath.words import visible
 
 
 class CliError(click.ClickException):
@@ -25,13 +26,13 @@ class CliError(click.ClickException):
         err = sys.stderr if file is None else file
         if isinstance(self.error, KnowledgeError):
             for problem in self.error.problems:
-                click.echo(str(problem), file=err)
+                click.echo(visible(problem), file=err)
             n = len(self.error.problems)
             click.echo(
                 f"error: knowledge or rules are invalid ({n} problem{'s' * (n != 1)})", file=err
             )
-        else:
-            click.echo(f"error: {self.message}", file=err)
+        else:  # one line, whatever the input put in the message
+            click.echo(f"error: {visible(self.message)}", file=err)
 
 
 class InternalError(click.ClickException):
@@ -42,7 +43,7 @@ class InternalError(click.ClickException):
     def show(self, file=None) -> None:
         err = sys.stderr if file is None else file
         click.echo(
-            f"internal error: {self.message}\n"
+            f"internal error: {visible(self.message)}\n"
             "This is a bug in pmpath. Run the same command with --debug for the traceback.",
             file=err,
         )

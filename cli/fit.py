@@ -8,6 +8,7 @@ import click
 
 from pmpath import Fit, load_profile
 from pmpath.fit import show_value
+from pmpath.words import visible
 
 from .audit import audit_log_option, record_decision
 from .common import check_opening, knowledge_options, load_engine, opening_options
@@ -79,9 +80,10 @@ def render_text(fit: Fit) -> str:
         f" ({role['specialization']['title']})" if role["specialization"] else ""
     )
     lines.append(f"Fit for {title}: {fit.score}/100")
-    who = d["profile"]["name"] or d["profile"]["id"] or "This candidate"
-    if d["profile"]["name"] and d["profile"]["id"]:
-        who += f" ({d['profile']['id']})"
+    name, ident = visible(d["profile"]["name"]), visible(d["profile"]["id"])
+    who = name or ident or "This candidate"
+    if name and ident:
+        who += f" ({ident})"
     lines.append(
         f"{who} stands at {cand['level']['title']} (Kwan {cand['level']['kwan_level']}, "
         f"{cand['level']['kwan_name']}), {cand['specialization']['title']}, "

@@ -9,6 +9,7 @@ import click
 from pmpath.engine import load_model
 from pmpath.errors import KnowledgeError
 from pmpath.guide import FORMATS, render
+from pmpath.words import visible
 
 from .common import knowledge_options
 from .errors import CliError
@@ -64,4 +65,4 @@ def command(
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise CliError(f"cannot write the guide to {output}: {reason}") from None
-    click.echo(f"wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
+    click.echo(f"wrote {visible(output)} ({len(text.encode('utf-8')):,} bytes)", err=True)

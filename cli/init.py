@@ -7,6 +7,7 @@ import os
 import click
 
 from pmpath.profile import template
+from pmpath.words import visible
 
 from .errors import CliError
 
@@ -39,4 +40,5 @@ def command(file: str | None, force: bool) -> None:
         raise CliError(f"{file}: folder {folder} does not exist") from None
     except OSError as exc:
         raise CliError(f"{file}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {file}; fill it in, then run: pmpath recommend {file}", err=True)
+    shown = visible(file)
+    click.echo(f"wrote {shown}; fill it in, then run: pmpath recommend {shown}", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pmpath.validation import validate
+from pmpath.words import visible
 
 from .common import knowledge_options
 
@@ -20,7 +21,7 @@ def command(knowledge_dir: str | None, rules_dir: str | None, no_cases: bool) ->
     """
     report = validate(knowledge_dir, rules_dir, cases=not no_cases)
     for problem in report.problems:
-        click.echo(str(problem))
+        click.echo(visible(problem))
     if report.problems:
         n = len(report.problems)
         click.echo(f"{n} problem{'s' * (n != 1)} found", err=True)

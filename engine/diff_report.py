@@ -10,20 +10,15 @@ characters are shown as ``\\x1b``-style escapes, never passed through.
 from __future__ import annotations
 
 import json
-import re
 from html import escape
 from typing import Any
 
 from .guide import md
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from .words import visible
 
 
 def _visible(text: Any) -> str:
-    """``text`` with control characters shown as escapes (a newline as ``\\n``)."""
-    s = "" if text is None else str(text)
-    s = s.replace("\n", "\\n").replace("\t", "\\t")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+    return visible(text).replace("\t", "\\t")
 
 
 def _m(text: Any) -> str:

@@ -55,6 +55,7 @@ from .errors import EngineError, KnowledgeError, PmpathError, Problem
 from .facts import sections
 from .reference import explain_rule, pattern_holds
 from .ruleset import FactPattern, Pred, Rule, RuleSet
+from .words import visible
 
 if TYPE_CHECKING:  # pragma: no cover
     from .knowledgebase import Knowledge, Level
@@ -864,7 +865,7 @@ def show_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return _num(value)
-    return str(value)
+    return visible(value)  # a profile's text: no control characters
 
 
 def _num(value: float) -> str:

@@ -38,6 +38,7 @@ from .reference import (
     test_holds,
 )
 from .ruleset import FactPattern, FieldTest, Group, Rule, SectionPattern
+from .words import visible
 
 if TYPE_CHECKING:  # pragma: no cover
     from .recommendation import Recommendation
@@ -231,7 +232,7 @@ def show_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:g}"
-    return str(value)
+    return visible(value)  # a profile's text (current_title): no control characters
 
 
 def show_facts(facts: dict[str, Any]) -> str:
@@ -303,7 +304,7 @@ def _kwan_text(level: dict) -> str:
 
 def _who(data: dict) -> str:
     profile = data["profile"]
-    name, ident = profile.get("name"), profile.get("id")
+    name, ident = visible(profile.get("name")), visible(profile.get("id"))
     if name and ident:
         return f"{name} ({ident})"
     return name or ident or "This profile"
