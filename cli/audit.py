@@ -8,7 +8,7 @@ A command adopts it with two lines::
         record_decision(audit_log, "recommend", profile, rec.to_dict(), engine.knowledge_version)
 
 The file is opened while the arguments are parsed, so a path that cannot be
-written fails at once (exit 2) instead of after the work; it is closed when the
+written fails at once (exit 1, one line) instead of after the work; it is closed when the
 command ends. Record the decision before printing it, so that nothing is shown
 that the log does not hold.
 """
@@ -22,14 +22,16 @@ import click
 
 from pmpath.audit import AuditError, AuditLog
 
+from .errors import CliError
+
 
 def _open(ctx: click.Context, param: click.Parameter, value: str | None) -> AuditLog | None:
     if value is None:
         return None
     try:
         log = AuditLog(value)
-    except AuditError as exc:
-        raise click.BadParameter(exc.message, ctx=ctx, param=param) from None
+    except AuditError as exc:  # a file problem, not a usage mistake: one line, exit 1
+        raise CliError(exc.message) from None
     ctx.call_on_close(log.close)
     return log
 

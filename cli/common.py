@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import stat
+import tempfile
 from dataclasses import dataclass
 
 import click
@@ -90,3 +94,51 @@ def check_opening(engine: Engine, role: str | None, specialization: str | None) 
         check_role(engine.knowledge, role, specialization)
     except RoleError as exc:
         raise click.BadParameter(exc.message, param_hint=f"'--{exc.param}'") from None
+
+
+def write_file(path: str, text: str, *, what: str, replace: bool = True) -> None:
+    """Write ``text`` to ``path`` whole or not at all: into a temporary file beside it,
+    then renamed over it, so a full disk or a kill never leaves a torn or empty file.
+
+    ``replace=False`` refuses an existing file (`CliError`), atomically. A path that
+    is not a regular file (a terminal, ``/dev/null``, a pipe) is written directly.
+    Every failure is one `CliError` line: the file, what could not be written, why.
+    """
+    data = text.encode("utf-8")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise CliError(f"{path}: is a directory; give a file name")
+    if mode is not None and not replace and stat.S_ISREG(mode):
+        raise CliError(f"{path}: already exists; use --force to overwrite it")
+    try:
+        if mode is not None and not stat.S_ISREG(mode):
+            with open(path, "wb") as fh:
+                fh.write(data)
+            return
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=folder)
+    except FileNotFoundError:
+        folder = os.path.dirname(path) or "."
+        raise CliError(f"{path}: cannot write {what}: folder {folder} does not exist") from None
+    except OSError as exc:
+        raise CliError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if the file appeared meanwhile
+            os.unlink(tmp)
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise CliError(f"{path}: already exists; use --force to overwrite it") from None
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise CliError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
 import sys
-import tempfile
 
 import click
 
@@ -24,7 +21,13 @@ from pmpath.diff_report import to_html, to_markdown
 from pmpath.errors import KnowledgeError
 from pmpath.words import visible
 
-from .common import check_opening, knowledge_options, load_engine, opening_options
+from .common import (
+    check_opening,
+    knowledge_options,
+    load_engine,
+    opening_options,
+    write_file,
+)
 from .errors import CliError
 
 FORMATS = ("markdown", "html", "json")
@@ -220,21 +223,8 @@ def _load_base(knowledge: str | None, rules: str | None, rev: str | None):
 
 
 def _write(output: str, text: str) -> None:
-    data = text.encode("utf-8")
     if output == "-":
-        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.write(text.encode("utf-8"))
         sys.stdout.flush()
         return
-    folder = os.path.dirname(os.path.abspath(output))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".pmpath-diff-", dir=folder)
-    except OSError as exc:
-        raise CliError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, output)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise CliError(f"{output}: cannot write the report ({exc.strerror or exc})") from None
+    write_file(output, text, what="the report")

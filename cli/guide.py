@@ -11,7 +11,7 @@ from pmpath.errors import KnowledgeError
 from pmpath.guide import FORMATS, render
 from pmpath.words import visible
 
-from .common import knowledge_options
+from .common import knowledge_options, write_file
 from .errors import CliError
 
 _EXTENSIONS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
@@ -59,10 +59,5 @@ def command(
     if output is None or output == "-":
         click.echo(text, nl=False)
         return
-    try:
-        with open(output, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise CliError(f"cannot write the guide to {output}: {reason}") from None
+    write_file(output, text, what="the guide")
     click.echo(f"wrote {visible(output)} ({len(text.encode('utf-8')):,} bytes)", err=True)

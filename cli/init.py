@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from pmpath.profile import template
 from pmpath.words import visible
 
-from .errors import CliError
+from .common import write_file
 
 
 @click.command("init", short_help="Write a commented profile template.")
@@ -27,18 +25,6 @@ def command(file: str | None, force: bool) -> None:
     if file is None or file == "-":
         click.echo(text, nl=False)
         return
-    mode = "w" if force else "x"
-    try:
-        with open(file, mode, encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-    except FileExistsError:
-        raise CliError(f"{file}: already exists; use --force to overwrite it") from None
-    except IsADirectoryError:
-        raise CliError(f"{file}: is a directory; give a file name") from None
-    except FileNotFoundError:
-        folder = os.path.dirname(file) or "."
-        raise CliError(f"{file}: folder {folder} does not exist") from None
-    except OSError as exc:
-        raise CliError(f"{file}: {exc.strerror or exc}") from None
+    write_file(file, text, what="the template", replace=force)
     shown = visible(file)
     click.echo(f"wrote {shown}; fill it in, then run: pmpath recommend {shown}", err=True)

@@ -7,7 +7,9 @@ error (exit 3) whose traceback only ``--debug`` shows.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
 
 import click
@@ -55,8 +57,12 @@ class PmpathGroup(click.Group):
             raise
         except PmpathError as exc:
             raise CliError(exc) from exc
-        except (KeyboardInterrupt, BrokenPipeError):
+        except KeyboardInterrupt:
             raise
+        except BrokenPipeError:  # click would make this exit 1, like a failed record
+            raise _ClosedPipe from None
+        except OSError as exc:  # a full disk, a read-only folder: the user's situation
+            raise CliError(_os_problem(exc)) from exc
         except Exception as exc:
             settings = ctx.find_object(Settings)
             if settings is not None and settings.debug:
@@ -73,12 +79,57 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = Settings(debug=debug)
 
 
+class _ClosedPipe(Exception):
+    """Standard output's reader went away (`pmpath batch ... | head -1`)."""
+
+
+#: how a command that stopped because its reader went away (`pmpath ... | head`)
+#: exits: as if killed by SIGPIPE, the status shells report for such a command
+CLOSED_PIPE_EXIT = 128 + 13
+
+
+def _os_problem(exc: OSError) -> str:
+    if exc.filename is None:  # a write to stdout (its file problems carry their name)
+        return f"cannot write to standard output: {exc.strerror or exc}"
+    return f"{exc.filename}: {exc.strerror or exc}"
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
-        cli.main(args=argv, prog_name="pmpath")
-    except BrokenPipeError:  # `pmpath ... | head`: stop quietly
-        sys.stderr.close()
-        sys.exit(1)
+        try:
+            # not standalone: click returns the exit code of ctx.exit (--help, --version)
+            code = cli.main(args=argv, prog_name="pmpath", standalone_mode=False)
+        finally:
+            sys.stdout.flush()  # a write that fails here is one more output problem
+    except SystemExit as exc:  # a command's own status (batch's 1 and 130, diff's 4)
+        _exit(exc.code if isinstance(exc.code, int) else 1)
+    except click.exceptions.Exit as exc:
+        _exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        _exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", file=sys.stderr)
+        _exit(1)
+    except KeyboardInterrupt:
+        click.echo("Aborted!", file=sys.stderr)
+        _exit(130)
+    except (_ClosedPipe, BrokenPipeError):  # `pmpath ... | head`: the reader has enough
+        _exit(CLOSED_PIPE_EXIT)
+    except OSError as exc:  # stdout on a full disk, say
+        CliError(_os_problem(exc)).show()
+        _exit(1)
+    _exit(code if isinstance(code, int) else 0)
+
+
+def _exit(code: int | None) -> None:
+    """Exit with ``code``, never failing on the way out (a closed or full stdout)."""
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+    with contextlib.suppress(OSError):  # nothing more may go to a broken stdout
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

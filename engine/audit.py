@@ -137,6 +137,8 @@ class AuditLog:
     def _open(self) -> None:
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
         try:
+            #: created by this log: removed again at close if nothing could be written
+            self._created = not os.path.exists(self.path)
             self._fd = os.open(self.path, flags, 0o644)
         except OSError as exc:
             raise AuditError(
@@ -255,8 +257,12 @@ class AuditLog:
     def close(self) -> None:
         with self._lock:
             if self._fd is not None:
+                empty = os.fstat(self._fd).st_size == 0
                 os.close(self._fd)
                 self._fd = None
+                if empty and self._created:  # started here, nothing in it: leave no trace
+                    with contextlib.suppress(OSError):
+                        os.unlink(self.path)
 
     def __enter__(self) -> AuditLog:
         return self

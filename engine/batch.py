@@ -957,7 +957,8 @@ class BatchOutput:
                 self._fd = os.open(self.path, flags, 0o666)
             except OSError as exc:
                 raise BatchError(f"{self.path}: {exc.strerror or exc}", code="B004") from None
-            empty = os.fstat(self._fd).st_size == 0
+            self._whole = os.fstat(self._fd).st_size  # bytes of whole lines in the file
+            empty = self._whole == 0
         else:
             if resume:
                 raise BatchError(
@@ -1049,14 +1050,28 @@ class BatchOutput:
         data = b"".join(self._pending)
         self._pending.clear()
         self._pending_bytes = 0
-        if self._fd is not None:
-            view = memoryview(data)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
-        else:
-            self._stream.write(data)
-            self._stream.flush()
+        try:
+            if self._fd is not None:
+                view = memoryview(data)
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+                self._whole += len(data)
+            else:
+                self._stream.write(data)
+                self._stream.flush()
+        except BrokenPipeError:
+            raise  # a closed pipe: the reader has what it wanted (the CLI ends quietly)
+        except OSError as exc:
+            if self._fd is not None:  # cut a part-written block back to whole lines
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, self._whole)
+            raise BatchError(
+                f"{self.display}: cannot write the output: {exc.strerror or exc}; every "
+                "line written is whole"
+                + (", and --resume finishes the job once this is fixed" if self.path else ""),
+                code="B004",
+            ) from None
 
     def close(self) -> None:
         try:
