@@ -136,7 +136,8 @@ def test_output_that_is_not_plain_json_is_refused_and_nothing_is_written(tmp_pat
         assert info.value.code == "A004"
         with pytest.raises(AuditError):
             log.record("fit", PROFILE, {"nan": float("nan")}, "0" * 64)
-    assert path.read_bytes() == b""
+        assert path.read_bytes() == b""
+    assert not path.exists()  # created by this log and never written: removed at close
 
 
 def test_a_kind_must_be_a_word_and_a_line_one_line(tmp_path):
@@ -305,8 +306,8 @@ def test_without_the_option_nothing_is_recorded(tmp_path):
 
 def test_an_unwritable_audit_log_fails_before_any_work(tmp_path):
     result = CliRunner().invoke(_demo, ["--audit-log", str(tmp_path / "no" / "a.jsonl")])
-    assert result.exit_code == 2
-    assert "Invalid value for '--audit-log'" in result.output
+    assert result.exit_code == 1  # a file problem, not a usage mistake (issue 9)
+    assert result.output.startswith("error: ") and "cannot open the audit log" in result.output
     assert "decided" not in result.output
 
 
@@ -332,4 +333,4 @@ def test_a_failed_fit_records_nothing(tmp_path):
     audit = tmp_path / "audit.jsonl"
     result = CliRunner().invoke(cli, ["fit", str(bad), "--role", "pm", "--audit-log", str(audit)])
     assert result.exit_code == 1
-    assert audit.read_bytes() == b""
+    assert not audit.exists()  # nothing recorded, and no empty log left behind

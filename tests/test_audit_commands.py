@@ -28,10 +28,11 @@ def test_recommend_with_an_audit_log_appends_one_line_per_decision(tmp_path, roo
     assert json.loads(lines[1])["input_sha256"] == record["input_sha256"]
 
 
-def test_recommend_with_an_unwritable_audit_log_is_a_usage_error(tmp_path, root):
+def test_recommend_with_an_unwritable_audit_log_is_one_line_and_exit_1(tmp_path, root):
     profile = str(root / "examples" / "profiles" / "senior-pm.yaml")
     result = CliRunner().invoke(
         cli, ["recommend", profile, "--audit-log", str(tmp_path / "no" / "such" / "dir.jsonl")]
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 1
+    assert len(result.stderr.splitlines()) == 1 and "Usage:" not in result.stderr
     assert "Traceback" not in result.output
