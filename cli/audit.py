@@ -15,12 +15,14 @@ that the log does not hold.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
 import click
 
 from pmpath.audit import AuditError, AuditLog
+from pmpath.words import visible
 
 from .errors import CliError
 
@@ -65,3 +67,14 @@ def record_decision(
     if audit_log is None:
         return
     audit_log.record(kind, profile, output, knowledge_version, request=request)
+
+
+def refuse_input(audit_log: AuditLog | None, *inputs: str) -> None:
+    """A log pointed at an input would append decisions to it: refuse, one line."""
+    if audit_log is None:
+        return
+    for path in inputs:
+        if path != "-" and os.path.isfile(path) and os.path.samefile(path, audit_log.path):
+            raise CliError(
+                f"{visible(path)} is both an input and the audit log; write the log elsewhere"
+            )

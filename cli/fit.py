@@ -10,7 +10,7 @@ from pmpath import Fit, load_profile
 from pmpath.fit import show_value
 from pmpath.words import visible
 
-from .audit import audit_log_option, record_decision
+from .audit import audit_log_option, record_decision, refuse_input
 from .common import check_opening, knowledge_options, load_engine, opening_options
 
 OK, NO = "✓", "✗"
@@ -50,6 +50,7 @@ def command(
       pmpath fit jane.yaml --role senior_pm
       pmpath fit jane.yaml --role senior_pm --specialization growth --format json
     """
+    refuse_input(audit_log, profile)
     engine = load_engine(knowledge_dir, rules_dir)
     check_opening(engine, role, specialization)
     loaded = load_profile(profile)

@@ -12,7 +12,7 @@ import click
 from pmpath.profile import check_profile, load_profile
 from pmpath.render import DEFAULT_WIDTH, FORMATS, plain, render
 
-from .audit import audit_log_option, record_decision
+from .audit import audit_log_option, record_decision, refuse_input
 from .common import knowledge_options, load_engine
 
 
@@ -78,6 +78,7 @@ def command(
       cat me.json | pmpath recommend - --format markdown
       pmpath recommend me.yaml --audit-log decisions.jsonl
     """
+    refuse_input(audit_log, profile)
     if profile == "-" and is_terminal(sys.stdin):
         click.echo("reading a profile from standard input; end it with Ctrl-D", err=True)
     loaded = load_profile(profile)

@@ -55,6 +55,7 @@ import contextlib
 import csv
 import glob
 import io
+import itertools
 import json
 import math
 import os
@@ -289,7 +290,11 @@ class RecordReader:
                 # bad bytes survive as surrogates: the row becomes an error record
                 yield raw.decode("utf-8", "surrogateescape")
 
-        reader = csv.reader(lines())
+        rows = lines()
+        first = next(rows, None)
+        if first is None:
+            return
+        reader = csv.reader(itertools.chain((first,), rows), delimiter=csv_delimiter(first))
         try:
             header = next(reader, None)
         except csv.Error as exc:
@@ -326,6 +331,17 @@ def _csv_header(header: list[str], source: str) -> tuple[str, ...]:
     return names
 
 
+def csv_delimiter(header_line: str) -> str:
+    """``;`` for a file whose header is separated by semicolons (Excel's CSV where the
+    decimal mark is a comma, as in much of Europe), else ``,``."""
+    try:
+        by_comma = next(csv.reader([header_line]))
+        by_semicolon = next(csv.reader([header_line], delimiter=";"))
+    except (csv.Error, StopIteration):
+        return ","
+    return ";" if len(by_comma) == 1 and len(by_semicolon) > 1 else ","
+
+
 def _check_csv_header(inp: Input) -> None:
     """Fail before writing anything when a CSV file's header cannot be used."""
     try:
@@ -339,7 +355,7 @@ def _check_csv_header(inp: Input) -> None:
         return  # an empty file: no records
     text = first.decode("utf-8", "replace")
     try:
-        row = next(csv.reader([text]))
+        row = next(csv.reader([text], delimiter=csv_delimiter(text)))
     except (csv.Error, StopIteration):
         return  # a header spanning lines: checked while reading
     _csv_header(row, inp.display)
@@ -912,6 +928,7 @@ class Scorer:
 
 # -- output -------------------------------------------------------------------------
 
+_KNOWLEDGE_VERSION = re.compile(rb'"knowledge_version":"([0-9a-f]{64})"')
 _HEAD = '{"id":'
 _decoder = json.JSONDecoder()
 
@@ -940,6 +957,8 @@ class BatchOutput:
         self.previous = 0
         self.previous_errors = 0
         self.truncated = 0  # bytes of a torn last line cut off on resume
+        self.first_id: str | None = None  # on resume: the first record's id
+        self.knowledge_version: str | None = None  # on resume: of the first scored JSONL record
         self._pending: list[bytes] = []
         self._pending_bytes = 0
         self._fd: int | None = None
@@ -987,6 +1006,12 @@ class BatchOutput:
                         raise self._not_ours(number, "its header is not this run's CSV header")
                 elif raw.strip():
                     rid, ok = self._head(raw, number)
+                    if self.first_id is None:
+                        self.first_id = rid
+                    if ok and self.knowledge_version is None:
+                        found = _KNOWLEDGE_VERSION.search(raw)
+                        if found is not None:
+                            self.knowledge_version = found.group(1).decode()
                     self.done[rid] += 1
                     self.previous += 1
                     self.previous_errors += not ok
@@ -1186,7 +1211,9 @@ def auto_workers(total_bytes: int | None) -> int:
     return default_workers()
 
 
-def _refuse_overwriting_an_input(inputs: list[Input], output: Any) -> None:
+def _refuse_overwriting_an_input(
+    inputs: list[Input], output: Any, what: str = "the output"
+) -> None:
     if not isinstance(output, str | os.PathLike) or os.fspath(output) == "-":
         return
     if not os.path.exists(output):
@@ -1197,8 +1224,7 @@ def _refuse_overwriting_an_input(inputs: list[Input], output: Any) -> None:
         for path in paths:
             if path is not None and os.path.isfile(path) and os.path.samefile(path, output):
                 raise BatchError(
-                    f"{os.fspath(output)} is both an INPUT and the output; write the "
-                    "output elsewhere",
+                    f"{os.fspath(output)} is both an INPUT and {what}; write {what} elsewhere",
                     code="B004",
                 )
 
@@ -1262,6 +1288,8 @@ class BatchRun:
         self.on_progress = on_progress
         self.on_event = on_event
         _refuse_overwriting_an_input(self.inputs, output)
+        if audit_log is not None:
+            _refuse_overwriting_an_input(self.inputs, audit_log.path, "the audit log")
         self._final: tuple | None = None
         if self.sort:  # score into a scratch file; write OUT in rank order at the end
             self._final = (output, fmt, columns)
@@ -1276,6 +1304,8 @@ class BatchRun:
             os.close(fd)
             output, columns = self._scratch, columns
         self.out = BatchOutput(output, fmt, resume=resume, columns=columns)
+        if resume and self.out.previous:
+            self._check_resumable(engine)
         if self.sort:
             self._offset = self.out.pending_bytes()
         self.reader = RecordReader(self.inputs, stdin)
@@ -1300,6 +1330,30 @@ class BatchRun:
             specialization=specialization,
             audit=audit_log is not None,
         )
+
+    def _check_resumable(self, engine: Engine) -> None:
+        """Refuse to continue an output that another input or other knowledge wrote:
+        the records would mix, silently."""
+        out = self.out
+        if out.knowledge_version is not None and out.knowledge_version != engine.knowledge_version:
+            raise BatchError(
+                f"{out.display}: cannot resume: it was written with other knowledge "
+                f"(knowledge_version {out.knowledge_version[:12]}, this run has "
+                f"{engine.knowledge_version[:12]}); resume with the same --knowledge and "
+                "--rules, or drop --resume to score everything again",
+                code="B004",
+            )
+        if any(inp.path is None for inp in self.inputs):
+            return  # stdin cannot be read twice: by id only
+        first = next(iter(RecordReader(self.inputs)), None)
+        first_id = None if first is None else Scorer(engine.model).identify(first)
+        if first_id != out.first_id:
+            raise BatchError(
+                f"{out.display}: cannot resume: its first record is {out.first_id!r} but this "
+                f"input's first is {first_id!r}, so it came from other input; give the same "
+                "INPUT as the run that wrote it, or drop --resume to start again",
+                code="B004",
+            )
 
     def _auto_workers(self) -> int:
         return auto_workers(self.total_bytes())

@@ -125,6 +125,18 @@ def parse_yaml(text: str, file: str = "<string>", max_nodes: int = DEFAULT_MAX_N
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text) from None
+    except yaml.reader.ReaderError as exc:  # a control character: say where, in one line
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        column = exc.position - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
+        raise DocumentError(
+            "syntax",
+            f"control character U+{char:04X} is not allowed in YAML",
+            line,
+            column,
+            hint='remove it, or write it as an escape inside double quotes, e.g. "\\t"',
+        ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml marks every error it raises
         raise DocumentError("syntax", f"YAML error: {exc}") from None
     except RecursionError:  # pragma: no cover - libyaml caps nesting first
@@ -132,7 +144,7 @@ def parse_yaml(text: str, file: str = "<string>", max_nodes: int = DEFAULT_MAX_N
     doc = Document(data=None, file=file)
     if node is None:
         return doc
-    budget = [max_nodes, text]  # nodes left, and the source (to see explicit tags)
+    budget = [max_nodes, text, max_nodes]  # nodes left, the source (for tags), the cap
     doc.data = _build(node, (), doc, budget)
     return doc
 
@@ -196,9 +208,14 @@ def _build(node: yaml.Node, path: Path, doc: Document, budget: list) -> Any:
     lines = doc.lines
     budget[0] -= 1
     if budget[0] < 0:
+        aliases = bool(_ALIAS.search(budget[1]))
         raise DocumentError(
             "too-large",
-            "document expands to too many values (a YAML alias bomb?); aliases are not needed here",
+            "document expands to too many values through YAML aliases (an alias bomb?); "
+            "aliases are not needed here"
+            if aliases
+            else f"document holds too many values (more than {budget[2]:,}); a profile has "
+            "a few dozen",
             node.start_mark.line + 1,
         )
     lines.setdefault(path, node.start_mark.line + 1)
@@ -256,6 +273,7 @@ _NOT_DECIMAL = (
 )
 
 
+_ALIAS = re.compile(r"(^|[\s\[{,:-])\*[^\s,\]}]")  # an alias (*name) used somewhere
 _PROPERTIES = re.compile(r"(&\S+\s+)?!")  # an anchor, then a tag
 
 
