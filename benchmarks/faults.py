@@ -77,7 +77,10 @@ class Faults:
         self.rows: list[tuple[str, str, str, str]] = []
 
     def row(self, fault: str, seen: str, status: object, kept: str) -> None:
-        self.rows.append((fault, seen.replace("|", "\\|"), str(status), kept))
+        def cell(text: str) -> str:  # the scratch folder's name changes every run
+            return text.replace(str(self.tmp), "$TMP").replace("|", "\\|")
+
+        self.rows.append((cell(fault), cell(seen), str(status), cell(kept)))
         print(f"  {fault}: exit {status}; {kept}", file=sys.stderr, flush=True)
 
     def _batch(self, out: Path, *extra: str) -> list[str]:

@@ -1384,6 +1384,14 @@ class BatchRun:
             results = map(self.scorer.run, self.reader)
         try:
             for result in results:
+                if result.ok is not None and summary.skipped < out.previous:
+                    raise BatchError(  # before anything is written: nothing to undo
+                        f"{out.display}: cannot resume: record {result.id!r} of this input is "
+                        f"not in it, but the first {out.previous:,} records of the input "
+                        "should be; it was written from other input (or this input was "
+                        "reordered). Give the same INPUT, or drop --resume to start again",
+                        code="B004",
+                    )
                 if result.ok is None:  # already written, by id
                     if done[result.id] > 0:
                         done[result.id] -= 1

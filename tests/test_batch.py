@@ -457,16 +457,23 @@ def test_resume_skips_by_id_and_counts_repeated_ids(engine, tmp_path):
     assert (summary.skipped, summary.records) == (3, 1)
 
 
-def test_resume_adds_records_the_output_lacks_whatever_their_order(engine, tmp_path):
+def test_resume_adds_the_records_after_those_written_and_refuses_another_order(engine, tmp_path):
     profiles = pool(30, seed=8)
     first = write_jsonl(tmp_path / "first.jsonl", profiles[:20])
     out = tmp_path / "out.jsonl"
     run(engine, [first], out)
-    both = write_jsonl(tmp_path / "both.jsonl", list(reversed(profiles)))
+    written = out.read_bytes()
+    shuffled = write_jsonl(
+        tmp_path / "shuffled.jsonl", [*profiles[:5], *profiles[25:], *profiles[5:25]]
+    )
+    with pytest.raises(BatchError, match="first 20 records of the input should be"):
+        run(engine, [shuffled], out, resume=True)  # issue 9: never append silently
+    assert out.read_bytes() == written
+    both = write_jsonl(tmp_path / "both.jsonl", profiles)
     summary = run(engine, [both], out, resume=True)
     assert (summary.skipped, summary.records) == (20, 10)
     ids = [r["id"] for r in records(out)]
-    assert sorted(ids) == sorted(p["id"] for p in profiles) and len(ids) == 30
+    assert ids == [p["id"] for p in profiles]
 
 
 def test_resume_continues_a_csv_output(engine, tmp_path):
