@@ -64,7 +64,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
@@ -1204,6 +1204,32 @@ def _ordered(counts: Counter, order: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
+def inputs_bytes(inputs: list[Input]) -> int | None:
+    """The inputs' total size (None when one is stdin)."""
+    sizes = [inp.size() for inp in inputs]
+    return None if None in sizes else sum(sizes)
+
+
+def run_job(
+    job: Any,
+    records: Iterable,
+    workers: int,
+    *,
+    chunk_size: int = 64,
+    stall_timeout: float = STALL_TIMEOUT,
+    on_event: Callable[[WorkerDeath], None] | None = None,
+) -> Iterator:
+    """``job.run`` of each record, in input order: in ``workers`` processes (an
+    `OrderedPool`) when more than one, else here, after ``job.setup()``."""
+    if workers > 1:
+        pool = OrderedPool(
+            job, workers, chunk_size=chunk_size, stall_timeout=stall_timeout, on_event=on_event
+        )
+        return pool.imap(records)
+    job.setup()
+    return map(job.run, records)
+
+
 def auto_workers(total_bytes: int | None) -> int:
     """The machine's cores, but one (in-process) for an input too small to pay them off."""
     if total_bytes is not None and total_bytes < SMALL_INPUT_BYTES:
@@ -1360,8 +1386,7 @@ class BatchRun:
 
     def total_bytes(self) -> int | None:
         """What the progress bar counts up to (None when reading stdin)."""
-        sizes = [inp.size() for inp in self.inputs]
-        return None if None in sizes else sum(sizes)
+        return inputs_bytes(self.inputs)
 
     def run(self) -> BatchSummary:
         summary = self.summary
@@ -1369,19 +1394,16 @@ class BatchRun:
         done = out.done
         local: Scorer | None = None  # scores a repeated id beyond what was written
         start = time.perf_counter()
-        if self.workers > 1:
-            pool = OrderedPool(
-                self.scorer,
-                self.workers,
-                chunk_size=self.chunk_size,
-                stall_timeout=self.stall_timeout,
-                on_event=self._death,
-            )
-            results = pool.imap(self.reader)
-        else:
-            self.scorer._engine = self.engine
-            self.scorer.setup()
-            results = map(self.scorer.run, self.reader)
+        if self.workers == 1:
+            self.scorer._engine = self.engine  # in this process: the engine already built
+        results = run_job(
+            self.scorer,
+            self.reader,
+            self.workers,
+            chunk_size=self.chunk_size,
+            stall_timeout=self.stall_timeout,
+            on_event=self._death,
+        )
         try:
             for result in results:
                 if result.ok is not None and summary.skipped < out.previous:

@@ -42,10 +42,18 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
-from .batch import RecordReader, Scorer, _record_id, auto_workers, resolve_inputs
+from .batch import (
+    RecordReader,
+    Scorer,
+    _record_id,
+    auto_workers,
+    inputs_bytes,
+    resolve_inputs,
+    run_job,
+)
 from .errors import PmpathError, ProfileError
 from .fit import assess, check_role
-from .parallel import STALL_TIMEOUT, OrderedPool, WorkerDeath
+from .parallel import STALL_TIMEOUT, WorkerDeath
 from .profile import check_profile
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -853,23 +861,20 @@ class DiffRun:
         self.job = DiffJob(base.model, new.model, role=role, specialization=specialization)
 
     def total_bytes(self) -> int | None:
-        sizes = [inp.size() for inp in self.inputs]
-        return None if None in sizes else sum(sizes)
+        return inputs_bytes(self.inputs)
 
     def run(self) -> DiffReport:
         report = self.report
-        if self.workers > 1:
-            pool = OrderedPool(
-                self.job,
-                self.workers,
-                chunk_size=self.chunk_size,
-                stall_timeout=self.stall_timeout,
-                on_event=self._death,
-            )
-            results = pool.imap(self.reader)
-        else:
-            self.job._engines = (self.base, self.new)
-            results = map(self.job.run, self.reader)
+        if self.workers == 1:
+            self.job._engines = (self.base, self.new)  # in this process: already built
+        results = run_job(
+            self.job,
+            self.reader,
+            self.workers,
+            chunk_size=self.chunk_size,
+            stall_timeout=self.stall_timeout,
+            on_event=self._death,
+        )
         try:
             for compared in results:
                 report.add(compared)
