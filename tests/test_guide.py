@@ -411,8 +411,10 @@ def test_guide_says_clearly_when_it_cannot_write_the_file(tmp_path):
     target = tmp_path / "no-such-dir" / "guide.html"
     result = runner().invoke(cli, ["guide", "-o", str(target)])
     assert result.exit_code == 1
+    folder = target.parent
     assert (
-        result.stderr == f"error: cannot write the guide to {target}: No such file or directory\n"
+        result.stderr
+        == f"error: {target}: cannot write the guide: folder {folder} does not exist\n"
     )
     assert "Traceback" not in result.output
 
