@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 
@@ -150,7 +151,8 @@ def command(
         else:
             base_knowledge = base_knowledge or knowledge_dir
             base_rules = base_rules or rules_dir
-        base = _load_base(base_knowledge, base_rules, base_rev)
+        tree = os.path.join(scratch, "tree") + os.sep if scratch is not None else None
+        base = _load_base(base_knowledge, base_rules, base_rev, tree)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -205,7 +207,9 @@ def command(
         raise SystemExit(FAIL_ON_EXIT)
 
 
-def _load_base(knowledge: str | None, rules: str | None, rev: str | None):
+def _load_base(knowledge: str | None, rules: str | None, rev: str | None, tree: str | None):
+    """The base engine; ``tree`` is the temporary checkout of ``--base REV``, whose
+    path is dropped from problems so they name files as the repository does."""
     from pmpath import Engine
 
     try:
@@ -215,8 +219,8 @@ def _load_base(knowledge: str | None, rules: str | None, rev: str | None):
         first = exc.problems[0] if exc.problems else None
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
         where = f"{first.file}:{first.line}: {first.code}: {first.message}" if first else ""
-        if rev:  # the files lie in a temporary directory: name them as in the repository
-            where = where.split("/tree/", 1)[-1]
+        if tree is not None:
+            where = where.replace(tree, "")
         raise CliError(
             f"{side} knowledge or rules are invalid: {where}{more}; check them with pmpath validate"
         ) from None

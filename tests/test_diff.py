@@ -363,3 +363,20 @@ def test_an_unknown_revision_or_no_checkout_is_one_line_exit_1(repo, pool, tmp_p
         assert done.returncode == 1, done.stderr
         (line,) = done.stderr.strip().splitlines()
         assert line.startswith(f"error: {said}")
+
+
+def test_a_broken_base_revision_names_its_file_as_the_repository_does(repo, pool):
+    thresholds = repo / "knowledge" / "thresholds.yaml"
+    good = thresholds.read_text()
+    thresholds.write_text(good.replace("    value: 2\n", "    value: two\n", 1))
+    _git(repo, "commit", "-q", "-am", "broken")
+    thresholds.write_text(good)
+    done = subprocess.run(
+        [*PMPATH, "diff", "--base", "HEAD", str(pool), "--knowledge", "knowledge",
+         "--rules", "rules"],
+        cwd=repo, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: the base (HEAD) knowledge or rules are invalid: ")
+    assert "knowledge/thresholds.yaml:" in line and "pmpath-base-" not in line
