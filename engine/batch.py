@@ -574,6 +574,20 @@ def _col_line(o: Outcome) -> Any:
     return o.line
 
 
+def _col_certainty(o: Outcome) -> Any:
+    return o.recommendation.certainty if o.recommendation else None
+
+
+def _col_possible_level(o: Outcome) -> Any:
+    return o.recommendation.possible if o.recommendation else None
+
+
+def _col_questions(o: Outcome) -> Any:
+    if o.recommendation is None:
+        return None
+    return " ".join(q["field"] for q in o.recommendation.questions)
+
+
 #: the flat table of ``--format csv``; more columns (role fit) are appended, never reordered
 CSV_COLUMNS: tuple[Column, ...] = (
     Column("id", _col_id),
@@ -591,6 +605,11 @@ CSV_COLUMNS: tuple[Column, ...] = (
     Column("error_message", _col_error_message),
     Column("source", _col_source),
     Column("line", _col_line),
+    # spec section 6: the level's certainty, the highest rung not ruled out, and the
+    # fields whose answers would place the person (paths separated by spaces)
+    Column("certainty", _col_certainty),
+    Column("possible_level", _col_possible_level),
+    Column("questions", _col_questions),
 )
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .facts import ALWAYS_PRESENT, fact_key
+from .facts import fact_key
 from .ruleset import FactPattern, FieldTest, Group, Rule, RuleSet, SectionPattern, fact_json
 
 _OPS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
@@ -48,10 +48,22 @@ class Compiled:
     phases: tuple[int, ...]
     #: the (section, field) pairs some rule reads: all the profile fact needs
     fields: tuple[tuple[str, str], ...]
+    #: rules left out of the durable definition: `possible` rules whose conclusion
+    #: every consumer reads through their inlined conditions (see `SILENT_KINDS`)
+    silent: frozenset[str] = frozenset()
 
 
 #: derived facts never replaced by their definition (the ladder's chain)
-KEPT_KINDS = ("reached",)
+KEPT_KINDS = ("reached", "reachable")
+#: kinds whose rules are not registered in durable when every consumer inlines them:
+#: a `possible` fact only bounds the level, and the rule that reads it shows the
+#: values it read (firing them all would cost as much as the rest of the inference)
+SILENT_KINDS = ("possible",)
+#: kinds run before inference, never by durable (see `pmpath.implications`)
+PRE_KINDS = ("implied",)
+#: kinds whose definition is inlined even with overlapping alternatives (a consumer
+#: that fires twice concludes the same fact twice: harmless for the ladder's rules)
+INLINE_ALTERNATIVES = ("possible",)
 
 
 def compile_ruleset(ruleset: RuleSet) -> Compiled:
@@ -64,14 +76,25 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
     consumed: set = set()
     phases: set[int] = set()
     for rule in ruleset.rules:
+        if rule.concludes[0] in PRE_KINDS:
+            continue
         when = inline(rule.when, definitions)
         definition[rule.id] = compile_rule(rule, when)
         consumed.update(p.pred for p in when if isinstance(p, FactPattern))
         if any(p.negated for p in when):
             phases.add(rule.stratum)
+    silent = frozenset(
+        rule.id
+        for rule in ruleset.rules
+        if rule.concludes[0] in SILENT_KINDS and rule.concludes not in consumed
+    )
+    for rule_id in silent:
+        del definition[rule_id]
+    silent |= {rule.id for rule in ruleset.rules if rule.concludes[0] in PRE_KINDS}
     asserts = {
         rule.id: fact_json(*rule.concludes) if rule.concludes in consumed else None
         for rule in ruleset.rules
+        if rule.id not in silent
     }
     fields = sorted(
         {
@@ -82,7 +105,7 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
             for t in p.tests.tests()
         }
     )
-    return Compiled(definition, asserts, tuple(sorted(phases)), tuple(fields))
+    return Compiled(definition, asserts, tuple(sorted(phases)), tuple(fields), silent)
 
 
 def _key(p) -> tuple:
@@ -115,7 +138,7 @@ def _inline_positive(when: tuple, definitions: dict, depth: int) -> list:
             and not p.negated
             and p.pred in definitions
             and depth < 8
-            and not _has_alternatives(definitions[p.pred])
+            and (p.kind in INLINE_ALTERNATIVES or not _has_alternatives(definitions[p.pred]))
         ):
             expanded = _inline_positive(definitions[p.pred], definitions, depth + 1)
         else:
@@ -141,11 +164,9 @@ def _inverted(when: tuple, context: set) -> SectionPattern | None:
         if isinstance(p, FactPattern):
             if p.negated or _key(p) not in context:
                 return None  # not(A and B) with B unknown is a disjunction across facts
-        elif p.section == "*" or not all(
-            t.field in ALWAYS_PRESENT.get(p.section, ()) for t in p.tests.tests()
-        ):
-            return None  # a test on an absent field is false both ways round: not invertible
-        else:
+        elif p.section == "*":
+            return None
+        else:  # exact with unknowns too: `_invert` flips what a test says on an absent field
             groups.append((p.section, _invert(p.tests)))
     if not groups:
         return None
@@ -165,7 +186,12 @@ def _prefixed(group: Group, section: str) -> Group:
             _prefixed(item, section)
             if isinstance(item, Group)
             else FieldTest(
-                fact_key(section, item.field), item.op, item.value, item.threshold, item.line
+                fact_key(section, item.field),
+                item.op,
+                item.value,
+                item.threshold,
+                item.line,
+                item.absent,
             )
             for item in group.items
         ),
@@ -181,15 +207,25 @@ def _invert(group: Group) -> Group:
         if isinstance(item, Group):
             items.append(_invert(item))
         elif item.op == "in":
-            items.append(
-                Group(
-                    "all",
-                    tuple(FieldTest(item.field, "ne", v, None, item.line) for v in item.value),
+            # not (given and in [a, b]) = not given, or given and not a and not b
+            tests = tuple(FieldTest(item.field, "ne", v, None, item.line) for v in item.value)
+            if item.absent:  # not (not given or in [...]) = given and not a and not b
+                items.append(Group("all", tests))
+            else:
+                absent = FieldTest(item.field, "absent", None, None, item.line)
+                items.append(
+                    Group("all", (Group("any", (Group("all", (absent,)), Group("all", tests))),))
                 )
-            )
-        else:
+        else:  # not (t, or not given) = given and not t; not t = not given, or not t
             items.append(
-                FieldTest(item.field, _INVERSE[item.op], item.value, item.threshold, item.line)
+                FieldTest(
+                    item.field,
+                    _INVERSE[item.op],
+                    item.value,
+                    item.threshold,
+                    item.line,
+                    not item.absent,
+                )
             )
     if len(items) == 1:
         return items[0] if isinstance(items[0], Group) else Group("all", (items[0],))
@@ -265,9 +301,16 @@ def _one(tests: list[dict]) -> dict:
 
 
 def compile_test(test: FieldTest, section: str) -> dict:
+    """One field test; a test true on a field not given also passes when it is absent."""
     key = fact_key(section, test.field) if section else test.field
+    if test.op == "absent":
+        return {"$nex": {key: 1}}
     if test.op == "eq":
-        return {key: test.value}
-    if test.op == "in":
-        return {"$or": [{key: v} for v in test.value]}
-    return {_OPS[test.op]: {key: test.value}}
+        compiled = {key: test.value}
+    elif test.op == "in":
+        compiled = {"$or": [{key: v} for v in test.value]}
+    else:
+        compiled = {_OPS[test.op]: {key: test.value}}
+    if test.absent:
+        return {"$or": [compiled, {"$nex": {key: 1}}]}
+    return compiled

@@ -20,6 +20,7 @@ from .compiler import Compiled, compile_ruleset
 from .errors import KnowledgeError, Problem
 from .facts import FactEncoder, derive, sections
 from .fit import Fit, assess, check_role
+from .implications import Implications
 from .knowledgebase import Knowledge, load_knowledge
 from .profile import Profile, check_profile
 from .recommendation import Recommendation
@@ -72,6 +73,7 @@ class Engine:
         )
         self._reference: ReferenceEvaluator | None = None
         self._encoder = FactEncoder(model.compiled.fields)
+        self._implications = Implications(model.ruleset)
 
     @classmethod
     def load(
@@ -101,13 +103,19 @@ class Engine:
     @property
     def reference(self) -> ReferenceEvaluator:
         if self._reference is None:
-            self._reference = ReferenceEvaluator(self.model.ruleset)
+            self._reference = ReferenceEvaluator(self.model.ruleset, self.model.compiled.silent)
         return self._reference
 
     def prepare(self, profile: Profile | Mapping) -> tuple[dict, dict]:
-        """Validate and normalise a profile; return it with its derived fields."""
-        normalised = check_profile(profile)
+        """Validate and normalise a profile, fill in what its facts imply; return it
+        with its derived fields."""
+        normalised, _ = self.complete(check_profile(profile))
         return normalised, self.derive(normalised)
+
+    def complete(self, normalised: dict) -> tuple[dict, tuple[str, ...]]:
+        """A normalised profile with the fields its facts imply filled in (see
+        `pmpath.implications`), and the ids of the rules that filled them."""
+        return self._implications.apply(normalised)
 
     def derive(self, normalised: dict) -> dict:
         """The derived fields of a profile that `check_profile` already normalised
@@ -117,13 +125,15 @@ class Engine:
     def recommend_normalised(self, normalised: dict) -> Recommendation:
         """`recommend` for a profile `check_profile` already normalised (no second
         validation: ``pmpath diff`` checks a profile once for both of its engines)."""
-        derived = self.derive(normalised)
-        return Recommendation(self.model, normalised, derived, self.infer(normalised, derived))
+        completed, implied = self.complete(normalised)
+        derived = self.derive(completed)
+        return Recommendation(
+            self.model, completed, derived, implied + self.infer(completed, derived)
+        )
 
     def recommend(self, profile: Profile | Mapping) -> Recommendation:
         """Where ``profile`` stands and what to do next, answered by durable_rules."""
-        normalised, derived = self.prepare(profile)
-        return Recommendation(self.model, normalised, derived, self.infer(normalised, derived))
+        return self.recommend_normalised(check_profile(profile))
 
     def infer(self, normalised: dict, derived: dict) -> tuple[str, ...]:
         """The inference step alone: ids of the rules durable_rules fires for a
@@ -136,9 +146,10 @@ class Engine:
 
     def recommend_reference(self, profile: Profile | Mapping) -> Recommendation:
         """The same answer computed by the plain-Python reference evaluator (no durable)."""
-        normalised, derived = self.prepare(profile)
+        completed, implied = self.complete(check_profile(profile))
+        derived = self.derive(completed)
         return Recommendation(
-            self.model, normalised, derived, self.infer_reference(normalised, derived)
+            self.model, completed, derived, implied + self.infer_reference(completed, derived)
         )
 
     def recommend_many(

@@ -74,13 +74,16 @@ ALWAYS_PRESENT = _always_present()
 
 def derive(profile: dict, tie_break: tuple[str, ...], breadth_min_years: float) -> dict:
     """The `derived` fact's fields for a normalised profile."""
-    work = profile["work"]
-    total = round(sum(work[k] for k in WORK_KINDS), 4)
+    work = profile["work"]  # a kind not given counts for nothing here (see questions)
+    total = round(sum(work.get(k, 0) for k in WORK_KINDS), 4)
     dominant, dominant_years = "none", 0
     for kind in tie_break:  # strict > keeps the earliest kind on a tie
-        if work[kind] > dominant_years:
-            dominant, dominant_years = kind, work[kind]
-    practised = sum(1 for k in WORK_KINDS if work[k] >= breadth_min_years and work[k] > 0)
+        years = work.get(kind, 0)
+        if years > dominant_years:
+            dominant, dominant_years = kind, years
+    practised = sum(
+        1 for k in WORK_KINDS if work.get(k, 0) >= breadth_min_years and work.get(k, 0) > 0
+    )
     return {
         "work_total_years": total,
         "dominant_work": dominant,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from . import contract
+from . import contract, schemas
 from .errors import Problem
 from .schemas import KNOWLEDGE_FILES
 from .sources import DataFile, read_dir, schema_problems
@@ -27,6 +27,12 @@ class Requirement:
     source: str
     level: str
     index: int
+    weight: str = "defining"  # or "typical" (see knowledge/levels.yaml)
+    rationale: str = ""
+
+    @property
+    def defining(self) -> bool:
+        return self.weight == "defining"
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ class Knowledge:
     entry_paths: dict[str, dict]
     senior_differentiators: tuple[dict, ...]
     leadership_shifts: tuple[dict, ...]
+    #: "section.field" -> {"field", "question", "source"} (knowledge/questions.yaml)
+    questions: dict[str, dict] = field(default_factory=dict)
     level_by_id: dict[str, Level] = field(init=False)
     requirements: dict[str, Requirement] = field(init=False)
 
@@ -321,6 +329,29 @@ class _Checker:
                 "leadership_shifts", ("leadership_shifts", i, "step"), s["step"], step_items, "step"
             )
 
+        questions_raw = self.data("questions")["questions"]
+        questions = self.unique("questions", "questions", questions_raw, "field")
+        profile_fields = schemas.load("profile")["properties"]
+        for i, q in enumerate(questions_raw):
+            cite("questions", ("questions", i, "source"), q["source"])
+            section, _, name = q["field"].partition(".")
+            if name not in profile_fields.get(section, {}).get("properties", {}):
+                self.add(
+                    "questions",
+                    ("questions", i, "field"),
+                    "K003",
+                    f"'{q['field']}' is not a profile field (see `pmpath schema profile`)",
+                )
+        if "typical_share" in thresholds and not 0 < thresholds["typical_share"]["value"] <= 1:
+            i = raw_thresholds.index(thresholds["typical_share"])
+            self.add(
+                "thresholds",
+                ("thresholds", i, "value"),
+                "K012",
+                "typical_share is the share of a rung's typical requirements that must hold: "
+                "a number above 0 and at most 1",
+            )
+
         return Knowledge(
             root=root,
             files=self.files,
@@ -338,6 +369,7 @@ class _Checker:
             entry_paths=entry_paths,
             senior_differentiators=tuple(diffs),
             leadership_shifts=tuple(shifts),
+            questions=questions,
         )
 
     def _levels(self, thresholds: dict, kwan: dict, cite) -> list[Level]:
@@ -382,7 +414,17 @@ class _Checker:
                         f"requirement id '{req['id']}' must start with '{lv['id']}.'",
                     )
                 description = self._fill(req["description"], thresholds, (*path, "description"))
-                requirements.append(Requirement(req["id"], description, req["source"], lv["id"], j))
+                requirements.append(
+                    Requirement(
+                        req["id"],
+                        description,
+                        req["source"],
+                        lv["id"],
+                        j,
+                        req["weight"],
+                        " ".join(req["rationale"].split()),
+                    )
+                )
             kwan_entry = kwan.get(lv["kwan_level"], {})
             levels.append(
                 Level(

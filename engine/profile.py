@@ -51,10 +51,17 @@ _VALIDATOR_CODES = {
 }
 
 
+#: sections whose schema defaults are filled in: choices about the answer, not facts
+#: about the person (spec section 6: a fact not given is unknown, never a default)
+DEFAULTED_SECTIONS = ("goals",)
+
+
 def _defaults() -> dict[str, dict[str, Any]]:
     props = schemas.load("profile")["properties"]
     return {
         name: {k: v["default"] for k, v in props[name]["properties"].items() if "default" in v}
+        if name in DEFAULTED_SECTIONS
+        else {}
         for name in SECTIONS
     }
 
@@ -194,11 +201,33 @@ def check_profile(profile: Profile | Mapping) -> dict:
                 line=profile.line_of(path),
                 hint="years in one kind of role cannot exceed your professional years",
             )
+    _check_work(data, profile)
     return normalise(data)
 
 
+def _check_work(data: dict, profile: Profile) -> None:
+    """Years of product work (work.*) cannot add up to more than the years in product."""
+    work = data.get("work") or {}
+    total = round(sum(work.values()), 4)
+    product_years = data["experience"]["product_years"]
+    if total > product_years + 1e-9:
+        biggest = max(work, key=work.get)
+        path = ("work", biggest)
+        raise ProfileError(
+            f"work.* adds up to {_num(total)} years, more than experience.product_years "
+            f"({_num(product_years)})",
+            code="P015",
+            path=".".join(path),
+            file=profile.file,
+            line=profile.line_of(path),
+            hint="the kinds of product work share the years in product: lower work.* or "
+            "raise experience.product_years",
+        )
+
+
 def normalise(data: dict) -> dict:
-    """Every section present with defaults filled in; years to 4 decimal places.
+    """Every section present, holding what was given (a field not given is unknown and
+    stays absent; only `goals` gets its defaults); years to 4 decimal places.
 
     Rounding keeps numbers out of exponent notation, which durable_rules' JSON
     parser rejects (a year to 4 places is under an hour).

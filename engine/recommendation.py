@@ -103,11 +103,32 @@ class Recommendation:
     def path(self) -> str | None:
         return self._one("path", required=False)
 
+    def _of_rung(self, kinds: tuple[str, ...], level: str | None) -> list[str]:
+        reqs = self.model.knowledge.requirements
+        ids = [r for kind in kinds for r in self._ids(kind) if reqs[r].level == level]
+        return sorted(dict.fromkeys(ids), key=lambda r: reqs[r].index)
+
     @cached_property
     def gaps(self) -> list[str]:
-        """Unmet requirements of the next rung, in the order knowledge lists them."""
-        reqs = self.model.knowledge.requirements
-        return sorted(self._ids("gap"), key=lambda r: (reqs[r].level, reqs[r].index))
+        """Requirements of the next rung not met (unmet or unknown), in knowledge order."""
+        return self._of_rung(("gap", "unknown"), self.next_level)
+
+    @cached_property
+    def unknown(self) -> frozenset[str]:
+        """Requirements not met whose fields are partly not given: a question, not a step."""
+        return frozenset(self._ids("unknown"))
+
+    def status(self, requirement: str) -> str:
+        """``met``, ``unmet`` or ``unknown`` for a requirement the rules assessed."""
+        if ("met", requirement) in self._concluded:
+            return "met"
+        return "unknown" if requirement in self.unknown else "unmet"
+
+    @cached_property
+    def strengthen(self) -> list[str]:
+        """Typical requirements of the placed rung that do not hold (yet): what would
+        strengthen the case for it. Its defining ones all hold."""
+        return self._of_rung(("gap", "unknown"), self.level)
 
     @cached_property
     def met(self) -> list[str]:
@@ -116,10 +137,26 @@ class Recommendation:
         reqs, rungs = k.requirements, k.level_by_id
         return sorted(self._ids("met"), key=lambda r: (rungs[reqs[r].level].index, reqs[r].index))
 
+    @cached_property
+    def possible(self) -> str:
+        """The highest rung no known fact rules out (spec section 6): the placed level,
+        or the highest rung the `ladder.reachable` rules concluded."""
+        k = self.model.knowledge
+        reachable = self._ids("reachable")
+        if not reachable:
+            return self.level
+        return max(reachable, key=lambda level: k.level_by_id[level].index)
+
     @property
     def certainty(self) -> str:
-        """``placed``: every field the rungs read is taken as given (spec section 6)."""
-        return "placed"
+        """``placed`` when nothing unknown could raise the level, else ``at_least``."""
+        return "placed" if self.possible == self.level else "at_least"
+
+    @cached_property
+    def questions(self) -> list[dict]:
+        """Every unknown field whose answer could change the level, the gaps or the
+        specialization, most decisive first (spec section 6)."""
+        return _questions_for(self)
 
     @cached_property
     def steps(self) -> list[str]:
@@ -194,6 +231,8 @@ class Recommendation:
         return self.next_level
 
     def warnings(self) -> list[str]:
+        """Warnings, each starting with its code (W1xx: about the answer's inputs;
+        W2xx: an improbable profile)."""
         k = self.model.knowledge
         out = []
         goals = self.profile["goals"]
@@ -203,28 +242,19 @@ class Recommendation:
             wanted = k.level_by_id[target]
             if wanted.index <= here.index:
                 out.append(
-                    f"goals.target is {target}, but the profile already stands at {here.id}; "
-                    "the next rung is shown instead."
-                )
-            elif wanted.index > here.index + 1:
-                out.append(
-                    f"goals.target is {target}, {wanted.index - here.index} rungs up; the gaps "
-                    f"and steps cover the next rung ({self.next_level}) first."
+                    f"W101 goals.target is {target}, but the profile already stands at "
+                    f"{here.id}; the next rung is shown instead."
                 )
         if self.level != "aspiring" and goals.get("path", "either") != "either":
-            out.append("goals.path applies only to people not yet in product; it was not used.")
-        work_total = self.derived["work_total_years"]
-        product_years = self.profile["experience"]["product_years"]
-        if work_total > product_years + 1e-9:
             out.append(
-                f"work.* adds up to {_num(work_total)} years but experience.product_years is "
-                f"{_num(product_years)}; the specialization uses the work figures as given."
+                "W102 goals.path applies only to people not yet in product; it was not used."
             )
         if not self.profile["strengths"]:
             out.append(
-                "No strengths are rated, so no skill steps are suggested; rate strengths.* "
-                "from 1 to 5 to get them."
+                "W103 No strengths are rated, so no skill steps are suggested; rate "
+                "strengths.* from 1 to 5 to get them."
             )
+        out.extend(_improbable(self.profile))
         return out
 
     # -- output v1 ---------------------------------------------------------------------
@@ -247,6 +277,7 @@ class Recommendation:
             next_steps=[self._step_item(step_id) for step_id in self.steps],
             trace=[evidence(r) for r in self._rules],
             warnings=self.warnings(),
+            questions=self.questions,
         )
 
     # The parts of output v1. `to_dict` fills them with values; `to_json` runs the
@@ -264,16 +295,34 @@ class Recommendation:
             "next_steps": parts["next_steps"],
             "trace": parts["trace"],
             "warnings": parts["warnings"],
+            "questions": parts["questions"],
         }
 
     def _level_block(self, evidence: Any) -> dict:
-        level = self.model.knowledge.level_by_id[self.level]
+        k = self.model.knowledge
+        level = k.level_by_id[self.level]
+        possible = k.level_by_id[self.possible]
         return {
             "id": level.id,
             "title": level.title,
             "kwan_level": level.kwan_level,
             "kwan_name": level.kwan_name,
+            "certainty": self.certainty,
+            "possible": {"id": possible.id, "title": possible.title},
+            "strengthen": [self._requirement_item(r) for r in self.strengthen],
             "evidence": evidence,
+        }
+
+    def _requirement_item(self, req_id: str) -> dict:
+        req = self.model.knowledge.requirements[req_id]
+        status = self.status(req_id)
+        return {
+            "requirement": req_id,
+            "description": req.description,
+            "source": req.source,
+            "rule": f"ladder.{'unknown' if status == 'unknown' else 'gap'}.{req_id}",
+            "status": status,
+            "weight": req.weight,
         }
 
     def _next_level_block(self) -> dict | None:
@@ -286,15 +335,7 @@ class Recommendation:
             "title": nxt.title,
             "kwan_level": nxt.kwan_level,
             "kwan_name": nxt.kwan_name,
-            "gaps": [
-                {
-                    "requirement": r,
-                    "description": k.requirements[r].description,
-                    "source": k.requirements[r].source,
-                    "rule": f"ladder.gap.{r}",
-                }
-                for r in self.gaps
-            ],
+            "gaps": [self._requirement_item(r) for r in self.gaps],
         }
 
     def _specialization_block(self, evidence: Any) -> dict:
@@ -502,9 +543,15 @@ class _CompactCodec:
             return [r.concludes for r in rules if r.concludes[0] in kinds]
 
         self.level_cone = self._cone(concluding("level"))
+        reach = frozenset(i for i, r in enumerate(rules) if r.concludes[0] == "reachable")
         self.spec_cone = self._cone(concluding("specialization", "shape"))
         self.path_cone = self._cone(concluding("path"))
-        self.gap_rules = frozenset(i for i, r in enumerate(rules) if r.concludes[0] == "gap")
+        self.gap_rules = frozenset(
+            i for i, r in enumerate(rules) if r.concludes[0] in ("gap", "unknown")
+        )
+        #: what the level block depends on: its support, the rungs not ruled out, and
+        #: the statuses of the placed rung's typical requirements
+        self.level_key = self.level_cone | reach | self.gap_rules
         self.step_rules = frozenset(i for i, r in enumerate(rules) if r.concludes[0] == "step")
         self._top: str | None = None
         self._levels: dict[frozenset, _LevelPart] = {}
@@ -543,6 +590,7 @@ class _CompactCodec:
                 "next_steps",
                 "trace",
                 "warnings",
+                "questions",
             ]
             skeleton = rec._assemble(**{name: _Hole(name) for name in names})
             texts = [text.replace("%", "%%") for text in _split(skeleton)]
@@ -556,14 +604,14 @@ class _CompactCodec:
         order = self.order
         places = sorted({order[i] for i in rec.fired if i in order})
         fired = frozenset(places)
-        level = self._levels.get(fired & self.level_cone)
+        level = self._levels.get(fired & self.level_key)
         spec = self._specs.get(fired & self.spec_cone)
         path = self._paths.get(fired & self.path_cone)
         if level is None or spec is None or path is None:
             # the same order of checks as to_dict: an inconsistent ruleset fails alike
             rec.level, rec.specialization, rec.path, rec.shape  # noqa: B018
             if level is None:
-                level = self._level_part(rec, fired & self.level_cone)
+                level = self._level_part(rec, fired & self.level_key)
             if spec is None:
                 spec = self._spec_part(rec, fired & self.spec_cone)
             if path is None:
@@ -617,7 +665,15 @@ class _CompactCodec:
             "next_steps": steps_text,
             "trace": "[" + ",".join(trace) + "]",
             "warnings": "[" + ",".join(map(_scalar_json, rec.warnings())) + "]",
+            "questions": _dumps(rec.questions) if self._may_ask(rec, level_id) else "[]",
         }
+
+    def _may_ask(self, rec: Recommendation, level_id: str) -> bool:
+        """False when no question can arise: placed, every gap known, work given."""
+        if rec.certainty != "placed" or rec.unknown:
+            return True
+        work = rec.profile["work"]
+        return level_id != "aspiring" and len(work) < 4
 
     # -- the parts, built once per key from the first profile that needs them -------
     def _evidence(self, rules: list[Rule]) -> tuple:
@@ -673,3 +729,131 @@ def _codec_for(model: Model) -> _CompactCodec:
 
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _improbable(profile: dict) -> list[str]:
+    """W2xx: facts that can all be true together, but rarely are; worth a second look."""
+    out = []
+    experience, scope = profile["experience"], profile["scope"]
+    track = profile["track_record"]
+    product_years = experience["product_years"]
+    pm_reports, managers = scope.get("pm_reports"), scope.get("managers_reporting")
+    if product_years == 0 and pm_reports:
+        out.append(
+            f"W201 {pm_reports} PMs report to someone with no years in product; check "
+            "experience.product_years and scope.pm_reports."
+        )
+    launches = track.get("launches")
+    if product_years == 0 and launches:
+        out.append(
+            f"W202 {launches} launches with no years in product; if they were side projects, "
+            "track_record.side_project says so; else check experience.product_years."
+        )
+    if managers is not None and pm_reports is not None and managers > pm_reports:
+        out.append(
+            f"W203 {managers} managers of PMs report in but only {pm_reports} PMs do; a manager "
+            "of PMs counts among scope.pm_reports too."
+        )
+    return out
+
+
+# -- questions ---------------------------------------------------------------------
+
+_QUESTION_PLANS: dict[int, tuple] = {}
+
+
+def _question_plan(model: Model) -> tuple:
+    """Per requirement, the profile fields its rules read (signals followed), in rule
+    order; and the fields the specialization reads. Built once per model."""
+    plan = _QUESTION_PLANS.get(id(model))
+    if plan is not None and plan[0]() is model:
+        return plan[1], plan[2]
+    ruleset = model.ruleset
+
+    def reads(rule: Rule, seen: frozenset = frozenset()) -> list[str]:
+        out: list[str] = []
+        for p in rule.when:
+            if isinstance(p, FactPattern):
+                if p.kind == "signal" and p.pred not in seen:
+                    for r in ruleset.concluders.get(p.pred, ()):
+                        out += reads(r, seen | {p.pred})
+            elif p.section not in ("derived", "*", ""):
+                out += [f"{p.section}.{t.field}" for t in p.tests.tests()]
+        return out
+
+    by_req: dict[str, list[str]] = {}
+    for rule in ruleset.rules:
+        if rule.concludes[0] == "met":
+            by_req.setdefault(rule.concludes[1], []).extend(reads(rule))
+    fields = {req: tuple(dict.fromkeys(f)) for req, f in by_req.items()}
+    work = tuple(f"work.{kind}" for kind in ("feature", "growth", "scaling", "pmf_expansion"))
+    _QUESTION_PLANS[id(model)] = (weakref.ref(model), fields, work)
+    weakref.finalize(model, _QUESTION_PLANS.pop, id(model), None)
+    return fields, work
+
+
+def _given(profile: dict, dotted: str) -> bool:
+    section, _, name = dotted.partition(".")
+    return profile.get(section, {}).get(name) is not None
+
+
+def _questions_for(rec: Recommendation) -> list[dict]:
+    k = rec.model.knowledge
+    fields_of, work_fields = _question_plan(rec.model)
+    profile = rec.profile
+    here = k.level_by_id[rec.level].index
+    top = k.level_by_id[rec.possible].index
+    found: dict[str, dict] = {}  # field -> what it could change
+    # the next rung's requirements whose status is unknown, then every rung up to
+    # the highest one not ruled out: their fields not given decide them
+    rungs = [lv for lv in k.levels if here < lv.index <= max(top, here + 1)]
+    for level in rungs:
+        for req in level.requirements:
+            if level.index == here + 1 and rec.status(req.id) != "unknown":
+                continue
+            for dotted in fields_of.get(req.id, ()):
+                if _given(profile, dotted):
+                    continue
+                entry = found.setdefault(dotted, {"settles": [], "changes": set()})
+                if level.index <= top and level.id not in entry["settles"]:
+                    entry["settles"].append(level.id)
+                entry["changes"].add("level" if level.index <= top else "gaps")
+                if level.index == here + 1:
+                    entry["changes"].add("gaps")
+    for req_id in rec.strengthen:
+        if rec.status(req_id) == "unknown":
+            for dotted in fields_of.get(req_id, ()):
+                if not _given(profile, dotted):
+                    found.setdefault(dotted, {"settles": [], "changes": set()})["changes"].add(
+                        "gaps"
+                    )
+    if rec.level != "aspiring":
+        for dotted in work_fields:
+            if not _given(profile, dotted):
+                found.setdefault(dotted, {"settles": [], "changes": set()})["changes"].add(
+                    "specialization"
+                )
+    order = {f: i for i, f in enumerate(k.questions)}
+    index = {lv.id: lv.index for lv in k.levels}
+
+    def decisive(item: tuple[str, dict]) -> tuple:
+        dotted, entry = item
+        settles = entry["settles"]
+        lowest = min((index[s] for s in settles), default=99)
+        return (lowest, -len(settles), "level" not in entry["changes"], order.get(dotted, 999))
+
+    out = []
+    for dotted, entry in sorted(found.items(), key=decisive):
+        asked = k.questions.get(dotted)
+        out.append(
+            {
+                "field": dotted,
+                "question": asked["question"] if asked else f"What is your {dotted}?",
+                "settles": entry["settles"],
+                "changes": [
+                    c for c in ("level", "gaps", "specialization") if c in entry["changes"]
+                ],
+                "source": asked["source"] if asked else "productplan",
+            }
+        )
+    return out

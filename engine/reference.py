@@ -28,10 +28,13 @@ _CMP = {
 
 
 def test_holds(test: FieldTest, fact: dict) -> bool:
-    """One field test; like durable_rules, a test on an absent field is false."""
+    """One field test; on a field not given it says ``test.absent`` (false, unless the
+    test is a `possible` rule's: nothing known rules it out)."""
     value = fact.get(test.field, _MISSING)
+    if test.op == "absent":
+        return value is _MISSING or value is None
     if value is _MISSING or value is None:
-        return False
+        return test.absent
     if test.op == "in":
         return value in test.value
     return _CMP[test.op](value, test.value)
@@ -61,13 +64,20 @@ class ReferenceEvaluator:
     fixpoint (a further pass runs only if a positive dependency cycle exists).
     """
 
-    def __init__(self, ruleset: RuleSet):
+    def __init__(self, ruleset: RuleSet, silent: frozenset[str] = frozenset()):
         self.ruleset = ruleset
+        #: rules whose facts count but that are not reported as fired (the durable
+        #: driver does not register them: see `pmpath.compiler.SILENT_KINDS`)
+        self.silent = silent
         strata: dict[int, list[Rule]] = defaultdict(list)
         for rule in ruleset.rules:
-            strata[rule.stratum].append(rule)
+            if rule.concludes[0] != "implied":  # applied before inference
+                strata[rule.stratum].append(rule)
         self.strata = [
-            [(rule.id, rule.concludes, compile_conditions(rule.when)) for rule in _ordered(rules)]
+            [
+                (rule.id, rule.concludes, compile_conditions(rule.when), rule.id in silent)
+                for rule in _ordered(rules)
+            ]
             for _, rules in sorted(strata.items())
         ]
 
@@ -80,9 +90,10 @@ class ReferenceEvaluator:
             while pending:
                 waiting = []
                 for entry in pending:
-                    rule_id, concludes, holds = entry
+                    rule_id, concludes, holds, quiet = entry
                     if holds(facts, derived):
-                        fired.append(rule_id)
+                        if not quiet:
+                            fired.append(rule_id)
                         derived.add(concludes)
                     else:
                         waiting.append(entry)
@@ -155,14 +166,21 @@ def _compile_group(group: Group):
 
 
 def _compile_test(test: FieldTest):
-    field, value = test.field, test.value
+    field, value, absent = test.field, test.value, test.absent
+    if test.op == "absent":
+        return lambda fact: fact.get(field) is None
     if test.op == "in":
-        return lambda fact: fact.get(field) is not None and fact.get(field) in value
+
+        def check_in(fact: dict) -> bool:
+            actual = fact.get(field)
+            return absent if actual is None else actual in value
+
+        return check_in
     compare = _CMP[test.op]
 
     def check(fact: dict) -> bool:
         actual = fact.get(field)
-        return actual is not None and compare(actual, value)
+        return absent if actual is None else compare(actual, value)
 
     return check
 
@@ -208,11 +226,22 @@ def describe_group(group: Group, section: str) -> str:
     return (" or " if group.mode == "any" else " and ").join(parts)
 
 
-_WORDS = {"eq": "is", "ne": "is not", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "in"}
+_WORDS = {
+    "eq": "is",
+    "ne": "is not",
+    "gt": ">",
+    "gte": ">=",
+    "lt": "<",
+    "lte": "<=",
+    "in": "in",
+    "absent": "is",
+}
 
 
 def describe_test(t: FieldTest, section: str) -> str:
     value = t.value
+    if t.op == "absent":
+        return f"{section}.{t.field} is not given"
     if t.op == "in":
         shown = "[" + ", ".join(map(str, value)) + "]"
     elif isinstance(value, bool):
@@ -223,4 +252,5 @@ def describe_test(t: FieldTest, section: str) -> str:
         shown = str(value)
     if t.threshold:
         shown += f" ({t.threshold})"
-    return f"{section}.{t.field} {_WORDS[t.op]} {shown}"
+    text = f"{section}.{t.field} {_WORDS[t.op]} {shown}"
+    return text + " (or not given)" if t.absent else text

@@ -149,6 +149,43 @@ class GapExplanation:
         }
 
 
+#: how many next steps the text shows in full; the rest are listed as "later"
+STEPS_SHOWN = 5
+
+
+def placement(data: dict) -> str:
+    """The level in words, with its certainty: "Senior Product Manager", or "at least
+    Associate Product Manager, possibly Senior Product Manager: answer 2 questions to
+    place you"."""
+    level = data["level"]
+    if level["certainty"] == "placed":
+        return level["title"]
+    n = len(data["questions"])
+    ask = f": answer {n} question{'s' if n != 1 else ''} to place you" if n else ""
+    return f"at least {level['title']}, possibly {level['possible']['title']}{ask}"
+
+
+def level_text(level: dict) -> str:
+    if level["certainty"] == "placed":
+        return f"{level['title']} ({level['id']}), placed"
+    return f"at least {level['title']} ({level['id']}), possibly {level['possible']['title']}"
+
+
+def _gap_text(gap: dict) -> str:
+    mark = " (not known yet: see the questions)" if gap["status"] == "unknown" else ""
+    typical = " Typical of the rung, not required." if gap["weight"] == "typical" else ""
+    return f"{gap['description']}{mark}{typical} [{gap['source']}]"
+
+
+def _question_text(k, question: dict) -> str:
+    settles = question["settles"]
+    if settles:
+        about = "settles " + ", ".join(k.level_by_id[s].title for s in settles)
+    else:
+        about = "changes the " + " and the ".join(question["changes"])
+    return f"{question['question']} ({question['field']}; {about}) [{question['source']}]"
+
+
 def explain_gaps(rec: Recommendation) -> list[GapExplanation]:
     """For every gap of ``rec``, which conditions failed, on which values."""
     model = rec.model
@@ -349,10 +386,10 @@ def render_text(
     level = data["level"]
     spec = data["specialization"]
     nxt = data["next_level"]
-    out.append(style(f"{_who(data)}: {level['title']}", bold=True, fg="green"))
+    out.append(style(f"{_who(data)}: {placement(data)}", bold=True, fg="green"))
     out.append("")
     rows = [
-        ("Level", f"{level['title']} ({level['id']})"),
+        ("Level", level_text(level)),
         ("Kwan level", _kwan_text(level)),
         ("Specialization", _spec_text(rec, spec)),
     ]
@@ -372,17 +409,28 @@ def render_text(
     for label, value in rows:
         para(value, " " * label_width, label.ljust(label_width), label)
 
+    if level["strengthen"]:
+        heading(f"What would strengthen the case for {level['title']}")
+        for gap in level["strengthen"]:
+            para(_gap_text(gap), "    ", "  - ")
+
     if nxt:
         heading(f"What is missing for {nxt['title']}")
         if not nxt["gaps"]:
             para("Nothing: every requirement of the rung holds.", "  ")
         for gap in nxt["gaps"]:
-            para(f"{gap['description']} [{gap['source']}]", "    ", "  - ")
+            para(_gap_text(gap), "    ", "  - ")
+
+    if data["questions"]:
+        heading(f"Questions that would place you ({len(data['questions'])})")
+        for question in data["questions"]:
+            para(_question_text(k, question), "    ", "  ? ")
 
     heading("Next steps")
+    shown, later = data["next_steps"][:STEPS_SHOWN], data["next_steps"][STEPS_SHOWN:]
     if not data["next_steps"]:
         para("None suggested: the profile already shows what the catalogue would ask.", "  ")
-    for i, step in enumerate(data["next_steps"], 1):
+    for i, step in enumerate(shown, 1):
         number = f"  {i}. "
         indent = " " * len(number)
         out.append(number + style(step["title"], bold=True, fg="cyan"))
@@ -392,6 +440,8 @@ def render_text(
         if step["leads_to"] and nxt and step["leads_to"] != nxt["id"]:
             source += f"; leads to {k.level_by_id[step['leads_to']].title}"
         para(source, indent, indent + "Source: ", "Source:")
+    if later:
+        para("Later: " + "; ".join(step["title"] for step in later) + ".", "  ")
 
     if data["warnings"]:
         heading("Warnings")

@@ -14,8 +14,10 @@ reports every problem, including the durable_rules hazards (R1xx).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
+import math
 import string
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -28,11 +30,15 @@ from .knowledgebase import Knowledge
 from .sources import DataFile, read_dir, schema_problems
 
 FACT_KINDS = (
+    "implied",
     "signal",
     "met",
+    "possible",
     "reached",
     "level",
+    "reachable",
     "gap",
+    "unknown",
     "specialization",
     "shape",
     "path",
@@ -43,12 +49,16 @@ KIND_ORDER = {
     k: i
     for i, k in enumerate(
         (
+            "implied",
             "signal",
             "done",
             "met",
+            "possible",
             "reached",
             "level",
+            "reachable",
             "gap",
+            "unknown",
             "specialization",
             "shape",
             "path",
@@ -56,10 +66,19 @@ KIND_ORDER = {
         )
     )
 }
-GENERATED_KINDS = ("reached", "level", "gap")
-MAX_RULES_PER_FACT = 64  # durable_rules' alpha-node stack (error 303 above it)
+GENERATED_KINDS = ("possible", "reached", "level", "reachable", "gap", "unknown")
+MAX_RULES_PER_FACT = 640  # durable_rules' alpha-node stack (error 303 above it)
 #: the placeholders a ladder template's `because` may use
-LADDER_PLACEHOLDERS = ("level", "level_title", "below_title", "next_title", "requirement")
+LADDER_PLACEHOLDERS = (
+    "level",
+    "level_title",
+    "below_title",
+    "next_title",
+    "requirement",
+    "typical",
+)
+#: the families of generated rules, each with a `because` template in rules/ladder.yaml
+LADDER_FAMILIES = ("base", "reach", "level", "gap", "possible", "reachable", "unknown")
 #: value types of the `derived` fields, for the R006 check (the profile schema has the rest)
 DERIVED_SCHEMAS = {
     "work_total_years": {"type": "number"},
@@ -78,6 +97,9 @@ class FieldTest:
     value: Any
     threshold: str | None
     line: int
+    #: what the test says when the field is not given (unknown): False for a rule
+    #: that needs the fact, True for a `possible` rule (nothing known rules it out)
+    absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +150,7 @@ class Rule:
     generated: bool = False
     index: int = 0
     stratum: int = 0
+    value: Any = None  # the value an `implied` rule gives its field
     source_line: int = 0  # line of `source:` (0: use `line`)
     concludes_line: int = 0  # line of `concludes:` (0: use `line`)
 
@@ -227,7 +250,7 @@ class _Builder:
         if ladder is None:
             self.add(1, "R008", "no `ladder:` templates in any rules file", self.files[0].display)
             return rules
-        rules.extend(self.ladder_rules(*ladder, start=len(rules)))
+        rules.extend(self.ladder_rules(*ladder, start=len(rules), written=rules))
         self.check(rules)
         return rules
 
@@ -264,6 +287,7 @@ class _Builder:
             file=self._file.display,
             line=self.line((*path, "id")),
             priority=raw.get("priority"),
+            value=raw.get("value"),
             cases=cases,
             case_lines=case_lines,
             index=index,
@@ -338,14 +362,28 @@ class _Builder:
             usable.add(family)
         return usable
 
-    def ladder_rules(self, f: DataFile, templates: dict, start: int) -> list[Rule]:
+    def ladder_rules(
+        self, f: DataFile, templates: dict, start: int, written: list[Rule]
+    ) -> list[Rule]:
         out: list[Rule] = []
         levels = self.k.levels
+        missing = [family for family in LADDER_FAMILIES if family not in templates]
+        for family in missing:
+            self.add(
+                f.doc.line_of(("ladder",)),
+                "R008",
+                f"no `ladder.{family}` template: every family of generated rules needs one "
+                f"({', '.join(LADDER_FAMILIES)})",
+                f.display,
+            )
+        if missing:
+            return out
         usable = self.check_templates(f, templates)
 
         def words(family: str, **fmt: str) -> tuple[str, str, int]:
             t = templates[family]
-            because = t["because"].format(**fmt) if family in usable else t["because"]
+            values = dict.fromkeys(LADDER_PLACEHOLDERS, "") | fmt
+            because = t["because"].format(**values) if family in usable else t["because"]
             return because, t["source"], f.doc.line_of(("ladder", family))
 
         def make(rid, concludes, when, family, source=None, **fmt):
@@ -364,6 +402,27 @@ class _Builder:
                 )
             )
 
+        share = self.k.threshold("typical_share") if "typical_share" in self.k.thresholds else 1
+        reqs = FactPattern  # short names for the patterns below
+
+        def typical_sets(level) -> list[tuple]:
+            """The sets of typical requirements that are enough, each of the minimum size."""
+            typical = [r for r in level.requirements if not r.defining]
+            need = math.ceil(share * len(typical) - 1e-9) if typical else 0
+            return list(itertools.combinations(typical, need))
+
+        def suffix(level, chosen: tuple, many: bool) -> str:
+            if not many:
+                return ""
+            return "." + "+".join(r.id[len(level.id) + 1 :] for r in chosen)
+
+        def typical_words(chosen: tuple) -> str:
+            if not chosen:
+                return ""
+            return "; typical ones met: " + ", ".join(
+                r.id.split(".", 1)[1].replace("-", " ") for r in chosen
+            )
+
         base = levels[0]
         make(
             f"ladder.base.{base.id}",
@@ -373,18 +432,23 @@ class _Builder:
             level_title=base.title,
             level=base.id,
         )
+        out.extend(self.possible_rules(f, templates, usable, written, start + len(out)))
         for below, level in itertools.pairwise(levels):
-            when = [FactPattern("reached", below.id, False, 0)]
-            when += [FactPattern("met", r.id, False, 0) for r in level.requirements]
-            make(
-                f"ladder.reach.{level.id}",
-                ("reached", level.id),
-                when,
-                "reach",
-                level=level.id,
-                level_title=level.title,
-                below_title=below.title,
-            )
+            defining = [r for r in level.requirements if r.defining]
+            sets = typical_sets(level)
+            for chosen in sets:
+                when = [reqs("reached", below.id, False, 0)]
+                when += [reqs("met", r.id, False, 0) for r in (*defining, *chosen)]
+                make(
+                    f"ladder.reach.{level.id}{suffix(level, chosen, len(sets) > 1)}",
+                    ("reached", level.id),
+                    when,
+                    "reach",
+                    level=level.id,
+                    level_title=level.title,
+                    below_title=below.title,
+                    typical=typical_words(chosen),
+                )
         for i, level in enumerate(levels):
             when = [FactPattern("reached", level.id, False, 0)]
             nxt = levels[i + 1] if i + 1 < len(levels) else None
@@ -399,22 +463,136 @@ class _Builder:
                 level_title=level.title,
                 next_title=nxt.title if nxt else "",
             )
+        # The rung no known fact rules out: from the placed level up, rung by rung,
+        # while every defining requirement and enough typical ones are possible.
+        for below, level in itertools.pairwise(levels):
+            defining = [r for r in level.requirements if r.defining]
+            sets = typical_sets(level)
+            starts = [("above", reqs("level", below.id, False, 0))]
+            if below.index > 0:
+                starts.append(("chain", reqs("reachable", below.id, False, 0)))
+            for how, first in starts:
+                for chosen in sets:
+                    when = [first]
+                    when += [reqs("possible", r.id, False, 0) for r in (*defining, *chosen)]
+                    make(
+                        f"ladder.reachable.{level.id}.{how}{suffix(level, chosen, len(sets) > 1)}",
+                        ("reachable", level.id),
+                        when,
+                        "reachable",
+                        level=level.id,
+                        level_title=level.title,
+                        below_title=below.title,
+                        typical=typical_words(chosen),
+                    )
         for below, level in itertools.pairwise(levels):
             for req in level.requirements:
+                fmt = {
+                    "level": level.id,
+                    "level_title": level.title,
+                    "requirement": req.description,
+                }
                 make(
                     f"ladder.gap.{req.id}",
                     ("gap", req.id),
                     [
                         FactPattern("reached", below.id, False, 0),
-                        FactPattern("met", req.id, True, 0),
+                        FactPattern("possible", req.id, True, 0),
                     ],
                     "gap",
                     source=req.source,
-                    level=level.id,
-                    level_title=level.title,
-                    requirement=req.description,
+                    **fmt,
+                )
+                make(
+                    f"ladder.unknown.{req.id}",
+                    ("unknown", req.id),
+                    [
+                        FactPattern("reached", below.id, False, 0),
+                        FactPattern("possible", req.id, False, 0),
+                        FactPattern("met", req.id, True, 0),
+                    ],
+                    "unknown",
+                    source=req.source,
+                    **fmt,
                 )
         return out
+
+    def possible_rules(
+        self, f: DataFile, templates: dict, usable: set, written: list[Rule], start: int
+    ) -> list[Rule]:
+        """`possible: X` for each requirement X: its rules with every test true on a
+        field that is not given. Alternatives in one section become one rule."""
+        by_concl: dict[Pred, list[Rule]] = defaultdict(list)
+        for r in written:
+            by_concl[r.concludes].append(r)
+        t = templates["possible"]
+        out: list[Rule] = []
+        for level in self.k.levels[1:]:
+            for req in level.requirements:
+                alternatives: list[list[SectionPattern]] = []
+                for r in by_concl.get(("met", req.id), ()):
+                    alternatives.extend(self.relaxed(r, by_concl))
+                if not alternatives:
+                    continue  # K004 reports the requirement no rule meets
+                sections = {tuple(p.section for p in alt) for alt in alternatives}
+                if len(alternatives) > 1 and len(sections) == 1 and len(next(iter(sections))) == 1:
+                    (section,) = next(iter(sections))
+                    merged = Group("any", tuple(alt[0].tests for alt in alternatives))
+                    alternatives = [[SectionPattern(section, Group("all", (merged,)), 0)]]
+                because = (
+                    t["because"].format(
+                        level=level.id,
+                        level_title=level.title,
+                        requirement=req.description,
+                        below_title="",
+                        next_title="",
+                        typical="",
+                    )
+                    if "possible" in usable
+                    else t["because"]
+                )
+                for n, alt in enumerate(alternatives, 1):
+                    tail = f".{n}" if len(alternatives) > 1 else ""
+                    out.append(
+                        Rule(
+                            id=f"possible.{req.id}{tail}",
+                            concludes=("possible", req.id),
+                            when=tuple(alt),
+                            because=because,
+                            source=req.source,
+                            file=f.display,
+                            line=f.doc.line_of(("ladder", "possible")),
+                            generated=True,
+                            index=start + len(out),
+                        )
+                    )
+        return out
+
+    def relaxed(self, rule: Rule, by_concl: dict) -> list[list[SectionPattern]]:
+        """``rule``'s conditions with every field test true on an unknown field, as
+        alternatives (a signal with several rules gives several), each a list of
+        section patterns."""
+        alternatives: list[list[SectionPattern]] = [[]]
+        for p in rule.when:
+            if isinstance(p, SectionPattern):
+                options = [[SectionPattern(p.section, _relax(p.tests), p.line)]]
+            elif p.negated or p.kind != "signal":
+                self.add(
+                    p.line or rule.line,
+                    "R107",
+                    f"rule '{rule.id}' meets a requirement through "
+                    f"{'not ' if p.negated else ''}{p.kind} '{p.id}'; a requirement may read "
+                    "only profile fields and signals, so that pmpath can tell whether it could "
+                    "hold when some fields are not given",
+                    rule.file,
+                )
+                return []
+            else:
+                options = []
+                for definition in by_concl.get(p.pred, ()):
+                    options.extend(self.relaxed(definition, by_concl))
+            alternatives = [alt + option for alt in alternatives for option in options]
+        return alternatives
 
     # -- checks ----------------------------------------------------------------
     def check(self, rules: list[Rule]) -> None:
@@ -424,8 +602,11 @@ class _Builder:
         level_ids = set(k.level_by_id)
         valid_ids = {
             "met": set(k.requirements),
+            "possible": set(k.requirements),
             "gap": set(k.requirements),
+            "unknown": set(k.requirements),
             "reached": level_ids,
+            "reachable": level_ids,
             "level": level_ids,
             "specialization": set(k.specializations),
             "shape": set(k.shapes),
@@ -464,6 +645,12 @@ class _Builder:
                     "R002",
                     f"rule '{r.id}' concludes unknown {kind} '{ident}'",
                     r.file,
+                )
+            if kind == "implied":
+                self.check_implied(r)
+            elif "value" in self._raw_keys(r):
+                self.add(
+                    r.line, "R001", f"rule '{r.id}': only an `implied` rule has a value", r.file
                 )
             if r.priority is not None and r.priority < 0:
                 self.add(
@@ -508,6 +695,38 @@ class _Builder:
         self.stratify(rules)
         self.check_fanout(rules)
         self.check_coverage(rules)
+
+    def _raw_keys(self, r: Rule) -> set:
+        return {"value"} if r.value is not None else set()
+
+    def check_implied(self, r: Rule) -> None:
+        """An implication fills in one profile field from profile fields alone."""
+        section, _, name = r.concludes[1].partition(".")
+        fields = SECTION_FIELDS.get(section, ()) if section != "derived" else ()
+        if name not in fields:
+            self.add(
+                r.concludes_line or r.line,
+                "R002",
+                f"rule '{r.id}' implies '{r.concludes[1]}', which is not a profile field",
+                r.file,
+            )
+            return
+        if r.value is None:
+            self.add(r.line, "R001", f"rule '{r.id}' implies a field but gives no `value`", r.file)
+            return
+        from . import schemas
+
+        schema = schemas.load("profile")["properties"][section]["properties"][name]
+        self.check_type(r, section, FieldTest(name, "eq", r.value, None, r.line), schema)
+        for p in r.when:
+            if not isinstance(p, SectionPattern) or p.section == "derived":
+                self.add(
+                    p.line or r.line,
+                    "R108",
+                    f"rule '{r.id}': an implication reads profile fields only (it runs before "
+                    "any other rule)",
+                    r.file,
+                )
 
     def check_section(self, r: Rule, p: SectionPattern) -> None:
         if p.section == "*":
@@ -651,6 +870,17 @@ class _Builder:
             if ("step", step.id) not in concluded:
                 display, line = k.line("steps", ("steps", step.index, "id"))
                 self.add(line, "K005", f"no rule produces catalogue step '{step.id}'", display)
+
+
+def _relax(group: Group) -> Group:
+    """``group`` with every test true when its field is not given."""
+    return Group(
+        group.mode,
+        tuple(
+            _relax(item) if isinstance(item, Group) else dataclasses.replace(item, absent=True)
+            for item in group.items
+        ),
+    )
 
 
 def _describe_schema(schema: dict) -> str:

@@ -33,6 +33,7 @@ KNOWLEDGE_FILES = (
     "senior_differentiators",
     "leadership_shifts",
     "steps",
+    "questions",
 )
 
 NAMES = (
