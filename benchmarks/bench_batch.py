@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import os
 import platform
 import random
@@ -110,7 +111,11 @@ def synthetic_profile(rng: random.Random, i: int) -> dict:
     if product:
         kinds = rng.sample(WORK_KINDS, k=rng.choice([1, 1, 2, 3, 4] if rung >= 4 else [1, 1, 2]))
         shares = [rng.random() + 0.1 for _ in kinds]
-        work = {k: round(product * s / sum(shares), 1) for k, s in zip(kinds, shares, strict=True)}
+        # floored to a tenth: the kinds share the years in product, never exceed them
+        work = {
+            k: math.floor(product * s / sum(shares) * 10) / 10
+            for k, s in zip(kinds, shares, strict=True)
+        }
         profile["work"] = work
     scope: dict = {}
     track: dict = {}

@@ -245,6 +245,11 @@ class Recommendation:
                     f"W101 goals.target is {target}, but the profile already stands at "
                     f"{here.id}; the next rung is shown instead."
                 )
+            elif wanted.index > here.index + 1:
+                out.append(
+                    f"W104 goals.target is {target}, {wanted.index - here.index} rungs up; the "
+                    f"gaps and steps cover the next rung ({self.next_level}) first."
+                )
         if self.level != "aspiring" and goals.get("path", "either") != "either":
             out.append(
                 "W102 goals.path applies only to people not yet in product; it was not used."

@@ -23,6 +23,18 @@ DEGREES = ["none", "bootcamp", "associate", "bachelor", "master", "phd"]
 FIELDS = ["computer_science", "engineering", "business", "design", "other"]
 
 
+def share_work(work: dict, product_years: float) -> dict:
+    """``work`` scaled down to fit in the years in product (more is error P015)."""
+    spent = sum(work.values())
+    if spent <= product_years:
+        return work
+    scale = product_years / spent
+    return {
+        k: max(int(v * scale) if isinstance(v, int) else round(v * scale - 0.005, 2), 0)
+        for k, v in work.items()
+    }
+
+
 def _maybe(draw, strategy, p_absent: float = 0.25):
     return None if draw(st.floats(0, 1)) < p_absent else draw(strategy)
 
@@ -77,7 +89,7 @@ def profiles(draw) -> dict:
             value = _maybe(draw, years, 0.4)
             if value is not None:
                 work[key] = value
-        profile["work"] = work
+        profile["work"] = share_work(work, product)
     if draw(st.floats(0, 1)) < 0.8:
         scope = {}
         for key, strategy in (
@@ -228,6 +240,8 @@ def ladder_profiles(draw) -> dict:
     for key in ("work", "strengths", "education", "employment", "goals"):
         if key in noise and rnd.random() < 0.6:
             base[key] = noise[key]
+    if "work" in base:
+        base["work"] = share_work(base["work"], experience["product_years"])
     return base
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import any_profiles, bench_batch
+from strategies import any_profiles, bench_batch, share_work
 
 from pmpath import Engine, EngineError, Recommendation
 from pmpath import recommendation as recommendation_module
@@ -56,6 +56,8 @@ def odd_profiles(draw) -> dict:
         st.sampled_from([v for v in (-0.0, 0, 0.0, 2, 2.0, 3.0, 7.25) if v <= total])
     )
     experience.pop("people_management_years", None)
+    if "work" in profile:
+        profile["work"] = share_work(profile["work"], experience["product_years"])
     return profile
 
 
