@@ -172,9 +172,12 @@ def level_text(level: dict) -> str:
 
 
 def _gap_text(gap: dict) -> str:
-    mark = " (not known yet: see the questions)" if gap["status"] == "unknown" else ""
-    typical = " Typical of the rung, not required." if gap["weight"] == "typical" else ""
-    return f"{gap['description']}{mark}{typical} [{gap['source']}]"
+    notes = []
+    if gap["status"] == "unknown":
+        notes.append("not known yet: see the questions")
+    if gap["weight"] == "typical":
+        notes.append("typical of the rung, not required")
+    return f"{gap['description']} [{gap['source']}]" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _question_text(k, question: dict) -> str:

@@ -67,7 +67,7 @@ KIND_ORDER = {
     )
 }
 GENERATED_KINDS = ("possible", "reached", "level", "reachable", "gap", "unknown")
-MAX_RULES_PER_FACT = 640  # durable_rules' alpha-node stack (error 303 above it)
+MAX_RULES_PER_FACT = 64  # durable_rules' alpha-node stack (error 303 above it)
 #: the placeholders a ladder template's `because` may use
 LADDER_PLACEHOLDERS = (
     "level",
@@ -485,6 +485,12 @@ class _Builder:
                         below_title=below.title,
                         typical=typical_words(chosen),
                     )
+        required = _required_fields()
+        reads: dict[str, set] = defaultdict(set)
+        for r in out:
+            if r.concludes[0] == "possible":
+                for p in r.section_patterns:
+                    reads[r.concludes[1]].update((p.section, t.field) for t in p.tests.tests())
         for below, level in itertools.pairwise(levels):
             for req in level.requirements:
                 fmt = {
@@ -503,6 +509,8 @@ class _Builder:
                     source=req.source,
                     **fmt,
                 )
+                if reads[req.id] <= required:
+                    continue  # it reads only required fields: never unknown
                 make(
                     f"ladder.unknown.{req.id}",
                     ("unknown", req.id),
@@ -831,6 +839,8 @@ class _Builder:
         """No fact may be matchable by more rules than durable_rules' stack holds."""
         by_fact: dict[tuple, list[Rule]] = defaultdict(list)
         for r in rules:
+            if r.concludes[0] in ("implied", "possible"):
+                continue  # never registered in durable (see pmpath.compiler.SILENT_KINDS)
             keys = set()
             for p in r.when:
                 if isinstance(p, FactPattern):
@@ -872,6 +882,19 @@ class _Builder:
             if ("step", step.id) not in concluded:
                 display, line = k.line("steps", ("steps", step.index, "id"))
                 self.add(line, "K005", f"no rule produces catalogue step '{step.id}'", display)
+
+
+def _required_fields() -> set[tuple[str, str]]:
+    """The (section, field) pairs every valid profile gives."""
+    from . import schemas
+
+    props = schemas.load("profile")["properties"]
+    return {
+        (name, field)
+        for name in schemas.load("profile").get("required", ())
+        if props[name].get("type") == "object"
+        for field in props[name].get("required", ())
+    }
 
 
 def _relax(group: Group) -> Group:

@@ -390,6 +390,9 @@ def test_csv_output_round_trips_through_the_csv_module(engine, tmp_path):
             "error_message": "",
             "source": str(src),
             "line": row["line"],
+            "certainty": rec.certainty,
+            "possible_level": rec.possible,
+            "questions": " ".join(q["field"] for q in rec.questions),
         }
     bad = table[150]
     assert (bad["ok"], bad["error"], bad["line"], bad["level"]) == ("false", "P003", "151", "")

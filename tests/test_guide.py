@@ -182,7 +182,7 @@ def test_the_guide_holds_every_piece_of_the_career_path(knowledge, texts, fmt):
 def test_requirements_show_their_thresholds_filled_in(knowledge, guides, texts, fmt):
     assert not re.search(r"\{[a-z0-9_]+\}", texts[fmt])
     by_id = knowledge.thresholds
-    assert "At least 2 years in product roles." in texts[fmt]
+    assert "At least 2 years in product roles, or 3 years of work" in texts[fmt]
     assert f"At least {by_id['vp_min_product_years']['value']} years" in texts[fmt]
     for tid, t in by_id.items():
         value = t["value"]

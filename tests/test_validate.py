@@ -190,7 +190,7 @@ def test_the_shipped_knowledge_validates_with_a_one_line_summary():
     assert result.stderr == ""
     (line,) = result.stdout.splitlines()
     assert re.fullmatch(
-        r"ok: 11 knowledge files, \d+ rules files; 7 levels, \d+ requirements, \d+ steps, "
+        r"ok: 12 knowledge files, \d+ rules files; 7 levels, \d+ requirements, \d+ steps, "
         r"\d+ rules \(\d+ generated\), \d+ cases passed; knowledge_version [0-9a-f]{12}",
         line,
     ), line
