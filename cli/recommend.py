@@ -15,6 +15,72 @@ from pmpath.render import DEFAULT_WIDTH, FORMATS, plain, render
 from .audit import audit_log_option, record_decision, refuse_input
 from .common import knowledge_options, load_engine
 
+#: a question asked again after this many answers that do not fit is left unknown
+TRIES = 3
+
+
+def ask_questions(engine, data: dict, rec):
+    """Ask ``rec``'s questions one at a time on stderr, reading answers from stdin and
+    re-running after each; return the last recommendation and the answers given."""
+    import copy
+
+    from pmpath.answers import NOT_KNOWN, AnswerError, describe, parse_answer
+    from pmpath.words import visible
+
+    current = copy.deepcopy(data)
+    answers: dict = {}
+    passed: set[str] = set()
+    stdin = click.get_text_stream("stdin")
+    while True:
+        pending = [
+            q for q in rec.questions if q["field"] not in answers and q["field"] not in passed
+        ]
+        if not pending:
+            break
+        question = pending[0]
+        field = question["field"]
+        value = NOT_KNOWN
+        for _ in range(TRIES):
+            click.echo(f"{visible(question['question'])} ({describe(field)}) ", err=True, nl=False)
+            line = stdin.readline()
+            if not line:  # end of input: stop asking
+                click.echo("", err=True)
+                pending = []
+                break
+            try:
+                value = parse_answer(field, line)
+                break
+            except AnswerError as exc:
+                click.echo(f"  {visible(str(exc))}", err=True)
+        if not pending:
+            break
+        if value is NOT_KNOWN:
+            passed.add(field)
+            continue
+        answers[field] = value
+        section, name = field.split(".", 1)
+        current.setdefault(section, {})[name] = value
+        rec = engine.recommend(current)
+    left = len(rec.questions)
+    click.echo(
+        f"{len(answers)} answered; {left} question{'s' * (left != 1)} left unanswered", err=True
+    )
+    return rec, answers
+
+
+def save_answers(path: str, answers: dict) -> None:
+    from pmpath.answers import with_answers
+
+    from .common import write_file
+
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    fmt = "json" if path.lower().endswith(".json") or text.lstrip().startswith("{") else "yaml"
+    new_text, kept = with_answers(text, answers, fmt)
+    write_file(path, new_text, what="the profile with your answers")
+    how = "" if kept else " (its layout could not be kept, so it was written out afresh)"
+    click.echo(f"saved {len(answers)} answers to {path}{how}", err=True)
+
 
 def is_terminal(stream: IO) -> bool:
     isatty = getattr(stream, "isatty", None)
@@ -55,12 +121,34 @@ def text_width(stream: IO) -> int:
     "each missing requirement failed (text and markdown; json and yaml always carry "
     "the evidence and the full trace).",
 )
+@click.option(
+    "--target",
+    type=click.Choice(("apm", "pm", "senior_pm", "director", "vp", "cpo")),
+    default=None,
+    help="The rung you aim at (instead of goals.target): the gaps and steps of every "
+    "rung up to it, grouped by rung.",
+)
+@click.option(
+    "--ask",
+    is_flag=True,
+    help="Ask the questions whose answers would place you (one line each on standard "
+    "input; empty or ? for don't know), re-running after each answer, then show the "
+    "answer.",
+)
+@click.option(
+    "--save",
+    is_flag=True,
+    help="With --ask: write the answers back into PROFILE, keeping its comments.",
+)
 @knowledge_options
 @audit_log_option
 def command(
     profile: str,
     fmt: str,
     explain: bool,
+    target: str | None,
+    ask: bool,
+    save: bool,
     knowledge_dir: str | None,
     rules_dir: str | None,
     audit_log=None,
@@ -77,15 +165,31 @@ def command(
       pmpath recommend me.yaml --format json > me.json
       cat me.json | pmpath recommend - --format markdown
       pmpath recommend me.yaml --audit-log decisions.jsonl
+      pmpath recommend me.yaml --ask --save
     """
+    if save and not ask:
+        raise click.UsageError("--save writes the answers of --ask; give --ask too")
+    if ask and profile == "-":
+        raise click.UsageError(
+            "--ask reads the answers from standard input; give PROFILE as a file"
+        )
     refuse_input(audit_log, profile)
     if profile == "-" and is_terminal(sys.stdin):
         click.echo("reading a profile from standard input; end it with Ctrl-D", err=True)
     loaded = load_profile(profile)
     check_profile(loaded)  # a bad profile fails before the knowledge is loaded
+    if target is not None:
+        loaded.data = {
+            **loaded.data,
+            "goals": {**(loaded.data.get("goals") or {}), "target": target},
+        }
     engine = load_engine(knowledge_dir, rules_dir)
     try:
         rec = engine.recommend(loaded)
+        if ask:
+            rec, answers = ask_questions(engine, loaded.data, rec)
+            if save and answers:
+                save_answers(profile, answers)
         version = engine.knowledge_version
         record_decision(audit_log, "recommend", loaded.data, rec.to_dict(), version)
         stdout = sys.stdout

@@ -462,9 +462,11 @@ _TEMPLATE_HEAD = """\
 pmpath profile, schema version 1: what a person has done, as pmpath reads it.
 
 Fill in what you know. Only experience.total_years and experience.product_years
-are required; leave any other field as it is, or delete it. A line such as
-"# name: Jane Doe" is an optional field switched off: delete the "# " to use it.
-Years may be fractional (2.5). A missing strength rating means "not rated".
+are required. A line such as "# launches: 0" is a field switched off: delete the
+"# " (and the one before its section) to give it. A field left off is unknown,
+not zero: pmpath says what it can place you at, and asks about the rest
+(`pmpath recommend --ask`). An explicit 0 or false is a fact. Years may be
+fractional (2.5). A missing strength rating means "not rated".
 
   pmpath recommend THIS_FILE       where you stand, what to do next, and why
   pmpath schema profile            the full JSON Schema of this file
@@ -494,7 +496,7 @@ def template(width: int = 88) -> str:
 def _template_section(name: str, section: dict, required: bool, width: int) -> list[str]:
     fields = section.get("properties", {})
     needed = set(section.get("required", ()))
-    active = any(k in needed or "default" in p for k, p in fields.items())
+    active = bool(needed)
     about = section.get("description", "")
     if required:
         about += " Required section."
@@ -513,11 +515,11 @@ def _template_field(
     about = prop.get("description", "").strip()
     parts = (about, "Required." if required else "", _allowed(prop))
     out = _comment_block(" ".join(part for part in parts if part), indent, width)
-    if "default" in prop or required:
-        value = prop.get("default", 0)
-        out.append(f"{indent}{key}: {_yaml_scalar(value)}")
-    else:
-        out.append(f"{indent}# {key}: {_yaml_scalar(_example(dotted, prop))}")
+    if required:
+        out.append(f"{indent}{key}: {_yaml_scalar(prop.get('default', 0))}")
+    else:  # off: not given is unknown (spec section 6), never a silent 0 or false
+        example = prop["default"] if "default" in prop else _example(dotted, prop)
+        out.append(f"{indent}# {key}: {_yaml_scalar(example)}")
     return out
 
 

@@ -124,6 +124,28 @@ class Recommendation:
             return "met"
         return "unknown" if requirement in self.unknown else "unmet"
 
+    def time_to_go(self, requirement: str) -> str | None:
+        """For a requirement of years (tenure) not yet met: how long, in words
+        ("about 1.6 more years in product"); None for any other requirement."""
+        return _time_to_go(self, requirement)
+
+    @cached_property
+    def target(self) -> str | None:
+        """``goals.target`` when it names a rung above the next one: the steps of every
+        rung up to it are shown, grouped by rung (see `path_to_target`)."""
+        k = self.model.knowledge
+        wanted = self.profile["goals"].get("target", "next")
+        if wanted not in k.level_by_id or self.next_level is None:
+            return None
+        if k.level_by_id[wanted].index <= k.level_by_id[self.level].index:
+            return None
+        return wanted
+
+    def path_to_target(self) -> list[dict]:
+        """Every rung from the next one up to `target`: its gaps (with their status and
+        time to go) and the steps that answer its unmet gaps."""
+        return _path_to_target(self) if self.target else []
+
     @cached_property
     def strengthen(self) -> list[str]:
         """Typical requirements of the placed rung that do not hold (yet): what would
@@ -215,7 +237,9 @@ class Recommendation:
             if gap is not None:
                 req = k.requirements[gap]
                 title = k.level_by_id[req.level].title
-                parts.append(f"Missing for {title}: {req.description} {rule.because}")
+                wait = self.time_to_go(gap)
+                when = f" (To go: {wait}.)" if wait else ""
+                parts.append(f"Missing for {title}: {req.description}{when} {rule.because}")
             else:
                 parts.append(rule.because)
         return " Also: ".join(dict.fromkeys(parts)), rules
@@ -247,8 +271,9 @@ class Recommendation:
                 )
             elif wanted.index > here.index + 1:
                 out.append(
-                    f"W104 goals.target is {target}, {wanted.index - here.index} rungs up; the "
-                    f"gaps and steps cover the next rung ({self.next_level}) first."
+                    f"W104 goals.target is {target}, {wanted.index - here.index} rungs up; "
+                    f"next_steps cover the next rung ({self.next_level}) first, and `target` "
+                    "lists the gaps and steps of each rung on the way."
                 )
         if self.level != "aspiring" and goals.get("path", "either") != "either":
             out.append(
@@ -283,6 +308,7 @@ class Recommendation:
             trace=[evidence(r) for r in self._rules],
             warnings=self.warnings(),
             questions=self.questions,
+            target=self._target_block(),
         )
 
     # The parts of output v1. `to_dict` fills them with values; `to_json` runs the
@@ -301,7 +327,14 @@ class Recommendation:
             "trace": parts["trace"],
             "warnings": parts["warnings"],
             "questions": parts["questions"],
+            "target": parts["target"],
         }
+
+    def _target_block(self) -> dict | None:
+        if self.target is None:
+            return None
+        level = self.model.knowledge.level_by_id[self.target]
+        return {"id": level.id, "title": level.title, "rungs": self.path_to_target()}
 
     def _level_block(self, evidence: Any) -> dict:
         k = self.model.knowledge
@@ -328,6 +361,7 @@ class Recommendation:
             "rule": f"ladder.{'unknown' if status == 'unknown' else 'gap'}.{req_id}",
             "status": status,
             "weight": req.weight,
+            "time_to_go": self.time_to_go(req_id) if status == "unmet" else None,
         }
 
     def _next_level_block(self) -> dict | None:
@@ -596,6 +630,7 @@ class _CompactCodec:
                 "trace",
                 "warnings",
                 "questions",
+                "target",
             ]
             skeleton = rec._assemble(**{name: _Hole(name) for name in names})
             texts = [text.replace("%", "%%") for text in _split(skeleton)]
@@ -671,6 +706,7 @@ class _CompactCodec:
             "trace": "[" + ",".join(trace) + "]",
             "warnings": "[" + ",".join(map(_scalar_json, rec.warnings())) + "]",
             "questions": _dumps(rec.questions) if self._may_ask(rec, level_id) else "[]",
+            "target": "null" if rec.target is None else _dumps(rec._target_block()),
         }
 
     def _may_ask(self, rec: Recommendation, level_id: str) -> bool:
@@ -859,6 +895,128 @@ def _questions_for(rec: Recommendation) -> list[dict]:
                     c for c in ("level", "gaps", "specialization") if c in entry["changes"]
                 ],
                 "source": asked["source"] if asked else "productplan",
+            }
+        )
+    return out
+
+
+# -- tenure and the rungs up to a target -------------------------------------------
+
+_YEARS_WORDS = {
+    "product_years": "in product",
+    "total_years": "of work",
+    "people_management_years": "managing people",
+}
+
+
+def _time_to_go(rec: Recommendation, requirement: str) -> str | None:
+    best: tuple[float, str] | None = None
+    experience = rec.profile["experience"]
+    for rule in rec.model.ruleset.concluders.get(("met", requirement), ()):
+        tests = [t for p in rule.section_patterns for t in p.tests.tests()]
+        sections = {p.section for p in rule.section_patterns}
+        if not tests or sections != {"experience"}:
+            continue
+        if any(t.op not in ("gte", "gt") or t.field not in _YEARS_WORDS for t in tests):
+            continue
+        needs = []
+        for t in tests:
+            actual = experience.get(t.field)
+            if actual is None:
+                break
+            needs.append((max(t.value - actual, 0), t.field))
+        else:
+            need, field = max(needs)
+            if need > 0 and (best is None or need < best[0]):
+                best = (need, field)
+    if best is None:
+        return None
+    need, field = best
+    amount = f"{need:.1f}".rstrip("0").rstrip(".")
+    unit = "year" if amount == "1" else "years"
+    return f"about {amount} more {unit} {_YEARS_WORDS[field]}"
+
+
+def _path_to_target(rec: Recommendation) -> list[dict]:
+    from .facts import sections
+    from .reference import compile_conditions
+
+    k = rec.model.knowledge
+    ruleset = rec.model.ruleset
+    facts = sections(rec.profile, rec.derived)
+    known = set(rec._concluded) | {("reached", lv.id) for lv in k.levels}
+    here = k.level_by_id[rec.level].index
+    top = k.level_by_id[rec.target].index
+    out = []
+    for level in k.levels[here + 1 : top + 1]:
+        if level.id == rec.next_level:
+            gaps = [rec._requirement_item(r) for r in rec.gaps]
+            steps = [rec._step_item(s) for s in rec.steps]
+        else:
+            gaps, unmet = [], set()
+            for req in level.requirements:
+                met = any(
+                    compile_conditions(r.when)(facts, known)
+                    for r in ruleset.concluders.get(("met", req.id), ())
+                )
+                if met:
+                    continue
+                possible = any(
+                    compile_conditions(r.when)(facts, known)
+                    for r in ruleset.concluders.get(("possible", req.id), ())
+                )
+                status = "unknown" if possible else "unmet"
+                if status == "unmet":
+                    unmet.add(req.id)
+                gaps.append(
+                    {
+                        "requirement": req.id,
+                        "description": req.description,
+                        "source": req.source,
+                        "rule": f"ladder.{'unknown' if possible else 'gap'}.{req.id}",
+                        "status": status,
+                        "weight": req.weight,
+                        "time_to_go": rec.time_to_go(req.id) if status == "unmet" else None,
+                    }
+                )
+            steps = _far_steps(rec, facts, known, unmet)
+        out.append({"id": level.id, "title": level.title, "gaps": gaps, "steps": steps})
+    return out
+
+
+def _far_steps(rec: Recommendation, facts: dict, known: set, unmet: set) -> list[dict]:
+    from .reference import compile_conditions
+
+    k = rec.model.knowledge
+    assumed = known | {("gap", r) for r in unmet}
+    chosen: dict[str, tuple[int, list[Rule]]] = {}
+    for rule in rec.model.ruleset.rules:
+        if rule.concludes[0] != "step" or rule.gap not in unmet:
+            continue
+        if compile_conditions(rule.when)(facts, assumed):
+            step = rule.concludes[1]
+            priority = rule.priority if rule.priority is not None else NO_PRIORITY
+            best, rules = chosen.get(step, (priority, []))
+            chosen[step] = (min(best, priority), [*rules, rule])
+    ordered = sorted(chosen, key=lambda s: (chosen[s][0], k.steps[s].index))
+    out = []
+    for step_id in ordered:
+        step = k.steps[step_id]
+        rules = chosen[step_id][1]
+        why = []
+        for rule in rules:
+            req = k.requirements[rule.gap]
+            wait = rec.time_to_go(rule.gap)
+            when = f" (To go: {wait}.)" if wait else ""
+            why.append(f"Missing for {k.level_by_id[req.level].title}: {req.description}{when}")
+        out.append(
+            {
+                "id": step.id,
+                "title": step.title,
+                "why": " Also: ".join(dict.fromkeys(why)),
+                "source": step.source,
+                "rules": [r.id for r in rules],
+                "answers": [r.gap for r in rules],
             }
         )
     return out

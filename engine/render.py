@@ -424,6 +424,18 @@ def render_text(
         for gap in nxt["gaps"]:
             para(_gap_text(gap), "    ", "  - ")
 
+    if data["target"]:
+        target = data["target"]
+        heading(f"On the way to {target['title']}")
+        for rung in target["rungs"]:
+            para(rung["title"], "    ", "  ")
+            for gap in rung["gaps"]:
+                wait = f" (to go: {gap['time_to_go']})" if gap.get("time_to_go") else ""
+                para(_gap_text(gap) + wait, "      ", "    - ")
+            if rung["steps"]:
+                steps = "; ".join(step["title"] for step in rung["steps"])
+                para(f"Steps: {steps}.", "      ", "    ")
+
     if data["questions"]:
         heading(f"Questions that would place you ({len(data['questions'])})")
         for question in data["questions"]:

@@ -77,7 +77,8 @@ def test_the_template_explains_each_field_and_its_allowed_values():
     assert "# Professional years in all roles. Required. Allowed: a number from 0 to 70." in text
     assert "Allowed: engineering, design, data, marketing" in text
     assert "Allowed: a whole number from 1 to 5." in text
-    assert "Allowed: true or false. Default: false." in text
+    assert "Allowed: true or false." in text
+    assert "Allowed: internal, external, either. Default: either." in text
     lines = text.splitlines()
     for field in schema_fields():
         key = field.rsplit(".", 1)[-1]
@@ -97,7 +98,14 @@ def test_the_template_follows_the_schema_so_it_cannot_drift(monkeypatch):
     monkeypatch.setattr(schemas, "load", lambda name: schema)
     text = template()
     assert "  # A field added later. Allowed: a whole number from 0 to 9. Default: 0.\n" in text
-    assert "  new_field: 0\n" in text
+    assert "  # new_field: 0\n" in text  # off: a field not given is unknown
+
+
+def test_a_template_filled_in_only_where_known_claims_no_zeros():
+    profile = parse_profile(template(), "template.yaml", "yaml")
+    normalised = check_profile(profile)
+    assert normalised["scope"] == {} and normalised["track_record"] == {}
+    assert normalised["experience"] == {"total_years": 0, "product_years": 0}
 
 
 def test_the_template_lines_fit_in_88_columns():
