@@ -69,7 +69,10 @@ def test_answers_switch_on_the_templates_fields_and_keep_every_comment():
 
 
 def test_answers_replace_a_given_value_add_to_a_section_and_append_a_section():
-    text = "experience:\n  total_years: 5  # all of it\n  product_years: 3\nscope:\n  owns_roadmap: false\n"
+    text = (
+        "experience:\n  total_years: 5  # all of it\n  product_years: 3\n"
+        "scope:\n  owns_roadmap: false\n"
+    )
     answers = {"scope.owns_roadmap": True, "scope.pm_reports": 2, "track_record.launches": 1}
     out, kept = with_answers(text, answers, "yaml")
     assert kept and "total_years: 5  # all of it" in out
