@@ -13,7 +13,7 @@ from pmpath.words import visible
 from .audit import audit_log_option, record_decision, refuse_input
 from .common import check_opening, knowledge_options, load_engine, opening_options
 
-OK, NO = "✓", "✗"
+OK, NO, UNKNOWN = "✓", "✗", "?"
 
 
 @click.command("fit")
@@ -80,7 +80,14 @@ def render_text(fit: Fit) -> str:
     title = role["title"] + (
         f" ({role['specialization']['title']})" if role["specialization"] else ""
     )
-    lines.append(f"Fit for {title}: {fit.score}/100")
+    headline = f"Fit for {title}: {fit.score}/100"
+    if fit.unknown:
+        n = len(fit.unknown)
+        headline += (
+            f" on what is known; {fit.score_if_confirmed}/100 if the {n} requirement"
+            f"{'s' * (n != 1)} not known yet hold"
+        )
+    lines.append(headline)
     name, ident = visible(d["profile"]["name"]), visible(d["profile"]["id"])
     who = name or ident or "This candidate"
     if name and ident:
@@ -125,6 +132,8 @@ def render_text(fit: Fit) -> str:
             lines.append(f"    Advice: {problem['advice']}")
     lines.append("")
     lines.append(f"Score: {breakdown['formula']}")
+    if fit.unknown:
+        lines.append(f"  If the unknown requirements hold: {breakdown['if_confirmed']['formula']}")
     lines.append(
         "  The role's rung and the rungs below are weighted, and a specialization gap is "
         "deducted, as set in knowledge/thresholds.yaml (fit_*)."
@@ -137,7 +146,7 @@ def render_text(fit: Fit) -> str:
 def _requirements(rung: dict, indent: str) -> list[str]:
     lines = []
     for req in rung["requirements"]:
-        mark = OK if req["met"] else NO
+        mark = OK if req["met"] else UNKNOWN if req["status"] == "unknown" else NO
         rules = [r["rule"] for r in req["evidence"] if r["holds"] == req["met"]]
         lines.append(f"{indent}{mark} {req['description']} [{req['source']}]")
         lines.append(f"{indent}    {req['why']} · {', '.join(rules) or 'no rule'}")

@@ -630,6 +630,14 @@ def _col_fit_missing(o: Outcome) -> Any:
     return " ".join(r.id for r in o.fit.unmet) if o.fit else None
 
 
+def _col_fit_if_confirmed(o: Outcome) -> Any:
+    return o.fit.score_if_confirmed if o.fit else None
+
+
+def _col_fit_unknown(o: Outcome) -> Any:
+    return " ".join(r.id for r in o.fit.unknown) if o.fit else None
+
+
 #: appended to the table with ``--role``: the score, where the candidate stands
 #: against the role (below, at, above), the specialization match (with
 #: ``--specialization``), and the ids of the unmet requirements
@@ -638,6 +646,10 @@ FIT_COLUMNS: tuple[Column, ...] = (
     Column("fit_relation", _col_fit_relation),
     Column("fit_specialization", _col_fit_specialization),
     Column("fit_missing", _col_fit_missing),
+    # spec section 6: the score if every unknown requirement held, and which those are
+    # (fit_missing lists every requirement not met, unknown ones included)
+    Column("fit_score_if_confirmed", _col_fit_if_confirmed),
+    Column("fit_unknown", _col_fit_unknown),
 )
 
 

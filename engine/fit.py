@@ -174,6 +174,9 @@ class RequirementCheck:
     met: bool
     cross_checked: bool  # durable_rules assessed this rung and agrees
     rules: tuple[RuleCheck, ...]
+    #: ``met``, ``unmet`` (a known fact rules it out) or ``unknown`` (a field it
+    #: reads is not given, and nothing known rules it out)
+    status: str = "met"
 
     @property
     def why(self) -> str:
@@ -206,6 +209,7 @@ class RequirementCheck:
             "description": self.description,
             "source": self.source,
             "met": self.met,
+            "status": self.status,
             "cross_checked": self.cross_checked,
             "why": self.why,
             "evidence": [r.to_dict() for r in self.rules],
@@ -226,6 +230,10 @@ class RungCheck:
         return sum(1 for r in self.requirements if r.met)
 
     @property
+    def unknown(self) -> int:
+        return sum(1 for r in self.requirements if r.status == "unknown")
+
+    @property
     def total(self) -> int:
         return len(self.requirements)
 
@@ -235,6 +243,7 @@ class RungCheck:
             "title": self.title,
             "kwan_level": self.kwan_level,
             "met": self.met,
+            "unknown": self.unknown,
             "total": self.total,
             "requirements": [r.to_dict() for r in self.requirements],
         }
@@ -289,6 +298,20 @@ class ScoreBreakdown:
     lower_total: int
     lower_weight: Fraction
     deduction: Fraction
+    role_unknown: int = 0
+    lower_unknown: int = 0
+
+    @cached_property
+    def if_confirmed(self) -> ScoreBreakdown:
+        """The same arithmetic with every unknown requirement counted as met."""
+        return ScoreBreakdown(
+            self.role_met + self.role_unknown,
+            self.role_total,
+            self.lower_met + self.lower_unknown,
+            self.lower_total,
+            self.lower_weight,
+            self.deduction,
+        )
 
     @cached_property
     def unrounded(self) -> Fraction:
@@ -345,6 +368,11 @@ class ScoreBreakdown:
             },
             "specialization_deduction": _round2(self.deduction),
             "unrounded": _round2(self.unrounded),
+            "unknown": {"role_rung": self.role_unknown, "lower_rungs": self.lower_unknown},
+            "if_confirmed": {
+                "formula": self.if_confirmed.formula(),
+                "score": self.if_confirmed.score,
+            },
         }
 
 
@@ -371,8 +399,19 @@ class Fit:
     # -- the answer --------------------------------------------------------------------
     @property
     def score(self) -> int:
-        """0-100: see the module docstring and ``breakdown``."""
+        """0-100 on what is known (an unknown requirement counts as not met): see the
+        module docstring and ``breakdown``."""
         return self.breakdown.score
+
+    @property
+    def score_if_confirmed(self) -> int:
+        """The score if every unknown requirement turned out met: the most the answers
+        to the candidate's questions could bring."""
+        return self.breakdown.if_confirmed.score
+
+    @property
+    def unknown(self) -> tuple[RequirementCheck, ...]:
+        return tuple(r for r in self.requirements if r.status == "unknown")
 
     @property
     def requirements(self) -> tuple[RequirementCheck, ...]:
@@ -469,6 +508,7 @@ class Fit:
                 "specialization": role_spec,
             },
             "score": self.score,
+            "score_if_confirmed": self.score_if_confirmed,
             "score_breakdown": self.breakdown.to_dict(),
             "meets_all": self.meets_all,
             "summary": self.summary,
@@ -568,6 +608,7 @@ def assess(
                 explainer.rule(r) for r in model.ruleset.concluders.get(("met", req.id), ())
             )
             met = any(r.holds for r in rules)
+            status = "met" if met else _possible_status(model.ruleset, req.id, facts)
             if cross:
                 engine_met = ("met", req.id) in fired_preds
                 engine_gap = req.id in gaps
@@ -580,7 +621,9 @@ def assess(
                         "differently by durable_rules and the reference evaluator"
                     )
             checks.append(
-                RequirementCheck(req.id, lv.id, req.description, req.source, met, cross, rules)
+                RequirementCheck(
+                    req.id, lv.id, req.description, req.source, met, cross, rules, status
+                )
             )
         rungs.append(RungCheck(lv.id, lv.title, lv.kwan_level, tuple(checks)))
 
@@ -694,6 +737,15 @@ class _Explainer:
         return check
 
 
+def _possible_status(ruleset: RuleSet, requirement: str, facts: dict) -> str:
+    """``unknown`` when a `possible` rule of the requirement holds (nothing known rules
+    it out), else ``unmet``."""
+    for rule in ruleset.concluders.get(("possible", requirement), ()):
+        if all(pattern_holds(p, facts, set()) for p in rule.when):
+            return "unknown"
+    return "unmet"
+
+
 def _weights(k: Knowledge) -> dict[str, Fraction]:
     problems = []
     out: dict[str, Fraction] = {}
@@ -728,7 +780,14 @@ def _breakdown(
     lower_met = sum(r.met for r in rungs[:-1])
     lower_total = sum(r.total for r in rungs[:-1])
     return ScoreBreakdown(
-        role.met, role.total, lower_met, lower_total, lower_weight, Fraction(deduction)
+        role.met,
+        role.total,
+        lower_met,
+        lower_total,
+        lower_weight,
+        Fraction(deduction),
+        role.unknown,
+        sum(r.unknown for r in rungs[:-1]),
     )
 
 

@@ -307,7 +307,13 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
         )
         add(f"*Focus:* {md(s['focus'])} {_md_src(s['source'])}")
         add("")
-        add("*Metrics:* " + ", ".join(md(m) for m in s["metrics"]) + ".")
+        own = " (pmpath's own list: the article names metrics for growth PMs only)"
+        add(
+            "*Metrics:* "
+            + ", ".join(md(m) for m in s["metrics"])
+            + "."
+            + (md(own) if s.get("metrics_own") else "")
+        )
         add("")
         add("*Signals:*")
         add("")
@@ -734,7 +740,14 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
             f"{h(work.get('title', s['work_type']))}</h3>"
         )
         add(f"<p><em>Focus:</em> {h(s['focus'])} {_h_src(s['source'])}</p>")
-        add("<p><em>Metrics:</em> " + ", ".join(h(m) for m in s["metrics"]) + ".</p>")
+        own = " (pmpath's own list: the article names metrics for growth PMs only)"
+        add(
+            "<p><em>Metrics:</em> "
+            + ", ".join(h(m) for m in s["metrics"])
+            + "."
+            + (h(own) if s.get("metrics_own") else "")
+            + "</p>"
+        )
         add("<p><em>Signals:</em></p><ul>")
         for sig in s["signals"]:
             add(f"<li>{h(sig)}</li>")

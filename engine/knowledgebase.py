@@ -57,6 +57,8 @@ class Step:
     leads_to: tuple[str, ...] | str  # level ids, or "any"
     source: str
     added: bool
+    #: specialization id -> {"text", "source", "own"?}: the step in a specialist's terms
+    in_terms_of: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -229,8 +231,11 @@ class _Checker:
                     leads,
                     s["source"],
                     s.get("added", False),
+                    s.get("in_terms_of", {}),
                 ),
             )
+            for spec_id, wording in s.get("in_terms_of", {}).items():
+                cite("steps", ("steps", i, "in_terms_of", spec_id, "source"), wording["source"])
 
         spec = self.data("specializations")
         work_types = self.unique("specializations", "work_types", spec["work_types"])

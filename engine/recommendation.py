@@ -238,8 +238,9 @@ class Recommendation:
                 req = k.requirements[gap]
                 title = k.level_by_id[req.level].title
                 wait = self.time_to_go(gap)
-                when = f" (To go: {wait}.)" if wait else ""
-                parts.append(f"Missing for {title}: {req.description}{when} {rule.because}")
+                when = f" To go: {wait}." if wait else ""
+                # the gap itself is listed under next_level; the why says why this step
+                parts.append(f"For {title} ({_short(req.id)}): {rule.because}{when}")
             else:
                 parts.append(rule.because)
         return " Also: ".join(dict.fromkeys(parts)), rules
@@ -399,6 +400,7 @@ class Recommendation:
             "source": step.source,
             "rules": [r.id for r in rules],
             "answers": [r.gap for r in rules if r.gap],
+            "in_your_terms": step.in_terms_of.get(self.specialization),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -772,6 +774,11 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
+def _short(requirement: str) -> str:
+    """``senior_pm.launch-record`` -> "launch record": the requirement, named briefly."""
+    return requirement.split(".", 1)[1].replace("-", " ")
+
+
 def _improbable(profile: dict) -> list[str]:
     """W2xx: facts that can all be true together, but rarely are; worth a second look."""
     out = []
@@ -1007,8 +1014,9 @@ def _far_steps(rec: Recommendation, facts: dict, known: set, unmet: set) -> list
         for rule in rules:
             req = k.requirements[rule.gap]
             wait = rec.time_to_go(rule.gap)
-            when = f" (To go: {wait}.)" if wait else ""
-            why.append(f"Missing for {k.level_by_id[req.level].title}: {req.description}{when}")
+            when = f" To go: {wait}." if wait else ""
+            title = k.level_by_id[req.level].title
+            why.append(f"For {title} ({_short(req.id)}): {rule.because}{when}")
         out.append(
             {
                 "id": step.id,

@@ -450,6 +450,17 @@ def render_text(
         indent = " " * len(number)
         out.append(number + style(step["title"], bold=True, fg="cyan"))
         para(step["description"], indent)
+        terms = step.get("in_your_terms")
+        if terms:
+            own = "; pmpath's own words" if terms.get("own") else ""
+            title = spec["title"]
+            label = f"As a {title}:"
+            para(
+                f"{terms['text']} [{terms['source']}{own}]",
+                indent + " " * (len(label) + 1),
+                indent + label + " ",
+                label,
+            )
         para(step["why"], indent + "     ", indent + "Why: ", "Why:")
         source = step["source"]
         if step["leads_to"] and nxt and step["leads_to"] != nxt["id"]:

@@ -878,6 +878,31 @@ class _Builder:
                         f"level '{level.id}' is unreachable: no rule concludes met '{req.id}'",
                         display,
                     )
+        required = _required_fields()
+        asked = set(k.questions)
+        missing: dict[str, Rule] = {}
+        for r in rules:
+            if r.generated or r.concludes[0] not in ("met", "signal", "specialization"):
+                continue
+            for p in r.section_patterns:
+                if p.section in ("derived", "*", "", "goals"):  # goals have defaults
+                    continue
+                for t in p.tests.tests():
+                    dotted = f"{p.section}.{t.field}"
+                    if t.field not in SECTION_FIELDS.get(p.section, ()):
+                        continue  # R007 reports it
+                    if (p.section, t.field) not in required and dotted not in asked:
+                        missing.setdefault(dotted, r)
+        if "questions" in k.files:
+            display, line = k.line("questions", ("questions",))
+            for dotted, r in sorted(missing.items()):
+                self.add(
+                    line,
+                    "K013",
+                    f"no question for '{dotted}', which rule '{r.id}' reads: add one to "
+                    "questions.yaml so that pmpath can ask for it when it is not given",
+                    display,
+                )
         for step in k.steps.values():
             if ("step", step.id) not in concluded:
                 display, line = k.line("steps", ("steps", step.index, "id"))

@@ -64,7 +64,8 @@ def test_csv_gets_fit_columns_after_the_usual_ones(engine, pool, tmp_path):
     run(str(pool), "-o", str(out), "--format", "csv", "--role", "pm")
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     header = out.read_text().splitlines()[0].split(",")
-    assert header[-4:] == ["fit_score", "fit_relation", "fit_specialization", "fit_missing"]
+    assert header[-6:-2] == ["fit_score", "fit_relation", "fit_specialization", "fit_missing"]
+    assert header[-2:] == ["fit_score_if_confirmed", "fit_unknown"]
     by_id = {r["id"]: r for r in rows}
     fit = engine.fit(PROFILES[1], "pm")
     assert by_id["pm-core"]["fit_score"] == str(fit.score)

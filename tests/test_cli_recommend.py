@@ -64,7 +64,7 @@ def test_text_numbers_the_next_steps_each_with_why_and_source():
     assert "  1. Become a source of advice for other PMs" in steps
     assert "  2. " in steps
     assert steps.count("Why: ") == steps.count("Source: ") >= 2
-    assert "Why: Missing for Director of Product" in steps
+    assert "Why: For Director of Product (advises pms): " in steps
 
 
 def test_text_lists_the_sources_it_cites_by_title():
