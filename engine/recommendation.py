@@ -593,6 +593,13 @@ class _CompactCodec:
         #: what the level block depends on: its support, the rungs not ruled out, and
         #: the statuses of the placed rung's typical requirements
         self.level_key = self.level_cone | reach | self.gap_rules
+        #: place of a `ladder.gap` rule of a requirement of years -> the requirement
+        #: (its time to go reads the profile: see `Recommendation.time_to_go`)
+        self.tenure_gaps = {
+            i: r.concludes[1]
+            for i, r in enumerate(rules)
+            if r.concludes[0] == "gap" and _is_tenure(model, r.concludes[1])
+        }
         self.step_rules = frozenset(i for i, r in enumerate(rules) if r.concludes[0] == "step")
         self._top: str | None = None
         self._levels: dict[frozenset, _LevelPart] = {}
@@ -646,29 +653,34 @@ class _CompactCodec:
         order = self.order
         places = sorted({order[i] for i in rec.fired if i in order})
         fired = frozenset(places)
-        level = self._levels.get(fired & self.level_key)
+        # the time to go of a years gap reads the profile's years: part of every key
+        tenure = tuple(
+            (place, rec.time_to_go(self.tenure_gaps[place]))
+            for place in sorted(fired & self.tenure_gaps.keys())
+        )
+        level_key = (fired & self.level_key, tenure)
+        level = self._levels.get(level_key)
         spec = self._specs.get(fired & self.spec_cone)
         path = self._paths.get(fired & self.path_cone)
         if level is None or spec is None or path is None:
             # the same order of checks as to_dict: an inconsistent ruleset fails alike
             rec.level, rec.specialization, rec.path, rec.shape  # noqa: B018
             if level is None:
-                level = self._level_part(rec, fired & self.level_key)
+                level = self._level_part(rec, level_key)
             if spec is None:
                 spec = self._spec_part(rec, fired & self.spec_cone)
             if path is None:
                 path = self._path_part(rec, fired & self.path_cone)
         level_id = level.level
-        next_text = self._next.get((level_id, fired & self.gap_rules))
+        next_key = (level_id, fired & self.gap_rules, tenure)
+        next_text = self._next.get(next_key)
         if next_text is None:
-            next_text = self._remember(
-                self._next, (level_id, fired & self.gap_rules), _dumps(rec._next_level_block())
-            )
-        steps_text = self._steps.get((level_id, fired & self.step_rules))
+            next_text = self._remember(self._next, next_key, _dumps(rec._next_level_block()))
+        # steps read the specialization too (a step in a specialist's own terms)
+        steps_key = (level_id, fired & self.step_rules, spec.specialization, tenure)
+        steps_text = self._steps.get(steps_key)
         if steps_text is None:
-            steps_text = self._remember(
-                self._steps, (level_id, fired & self.step_rules), self._steps_text(rec)
-            )
+            steps_text = self._remember(self._steps, steps_key, self._steps_text(rec))
         # the conclusions (warnings() needs some) follow from the fired rules alone
         state = rec.__dict__
         state.setdefault("level", level_id)
@@ -916,16 +928,30 @@ _YEARS_WORDS = {
 }
 
 
+def _years_rules(model: Model, requirement: str) -> list[Rule]:
+    """The `met` rules of ``requirement`` that test years of experience only."""
+    out = []
+    for rule in model.ruleset.concluders.get(("met", requirement), ()):
+        tests = [t for p in rule.section_patterns for t in p.tests.tests()]
+        sections = {p.section for p in rule.section_patterns}
+        if (
+            tests
+            and sections == {"experience"}
+            and all(t.op in ("gte", "gt") and t.field in _YEARS_WORDS for t in tests)
+        ):
+            out.append(rule)
+    return out
+
+
+def _is_tenure(model: Model, requirement: str) -> bool:
+    return bool(_years_rules(model, requirement))
+
+
 def _time_to_go(rec: Recommendation, requirement: str) -> str | None:
     best: tuple[float, str] | None = None
     experience = rec.profile["experience"]
-    for rule in rec.model.ruleset.concluders.get(("met", requirement), ()):
+    for rule in _years_rules(rec.model, requirement):
         tests = [t for p in rule.section_patterns for t in p.tests.tests()]
-        sections = {p.section for p in rule.section_patterns}
-        if not tests or sections != {"experience"}:
-            continue
-        if any(t.op not in ("gte", "gt") or t.field not in _YEARS_WORDS for t in tests):
-            continue
         needs = []
         for t in tests:
             actual = experience.get(t.field)
