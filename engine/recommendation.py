@@ -827,7 +827,7 @@ def _question_plan(model: Model) -> tuple:
     order; and the fields the specialization reads. Built once per model."""
     plan = _QUESTION_PLANS.get(id(model))
     if plan is not None and plan[0]() is model:
-        return plan[1], plan[2]
+        return plan[1:]
     ruleset = model.ruleset
 
     def reads(rule: Rule, seen: frozenset = frozenset()) -> list[str]:
@@ -845,56 +845,65 @@ def _question_plan(model: Model) -> tuple:
     for rule in ruleset.rules:
         if rule.concludes[0] == "met":
             by_req.setdefault(rule.concludes[1], []).extend(reads(rule))
-    fields = {req: tuple(dict.fromkeys(f)) for req, f in by_req.items()}
-    work = tuple(f"work.{kind}" for kind in ("feature", "growth", "scaling", "pmf_expansion"))
-    _QUESTION_PLANS[id(model)] = (weakref.ref(model), fields, work)
+
+    def split(dotted: str) -> tuple[str, str, str]:
+        section, _, name = dotted.partition(".")
+        return dotted, section, name
+
+    fields = {req: tuple(map(split, dict.fromkeys(f))) for req, f in by_req.items()}
+    work = tuple(
+        split(f"work.{kind}") for kind in ("feature", "growth", "scaling", "pmf_expansion")
+    )
+    k = model.knowledge
+    order = {f: i for i, f in enumerate(k.questions)}
+    index = {lv.id: lv.index for lv in k.levels}
+    _QUESTION_PLANS[id(model)] = (weakref.ref(model), fields, work, order, index)
     weakref.finalize(model, _QUESTION_PLANS.pop, id(model), None)
-    return fields, work
-
-
-def _given(profile: dict, dotted: str) -> bool:
-    section, _, name = dotted.partition(".")
-    return profile.get(section, {}).get(name) is not None
+    return fields, work, order, index
 
 
 def _questions_for(rec: Recommendation) -> list[dict]:
     k = rec.model.knowledge
-    fields_of, work_fields = _question_plan(rec.model)
+    fields_of, work_fields, order, index = _question_plan(rec.model)
     profile = rec.profile
     here = k.level_by_id[rec.level].index
     top = k.level_by_id[rec.possible].index
     found: dict[str, dict] = {}  # field -> what it could change
+
+    def entry(dotted: str) -> dict:
+        item = found.get(dotted)
+        if item is None:
+            item = found[dotted] = {"settles": [], "changes": set()}
+        return item
+
     # the next rung's requirements whose status is unknown, then every rung up to
     # the highest one not ruled out: their fields not given decide them
-    rungs = [lv for lv in k.levels if here < lv.index <= max(top, here + 1)]
-    for level in rungs:
+    for level in k.levels[here + 1 : max(top, here + 1) + 1]:
+        nxt = level.index == here + 1
         for req in level.requirements:
-            if level.index == here + 1 and rec.status(req.id) != "unknown":
+            if nxt and req.id not in rec.unknown:
                 continue
-            for dotted in fields_of.get(req.id, ()):
-                if _given(profile, dotted):
+            for dotted, section, name in fields_of.get(req.id, ()):
+                if profile[section].get(name) is not None:
                     continue
-                entry = found.setdefault(dotted, {"settles": [], "changes": set()})
-                if level.index <= top and level.id not in entry["settles"]:
-                    entry["settles"].append(level.id)
-                entry["changes"].add("level" if level.index <= top else "gaps")
-                if level.index == here + 1:
-                    entry["changes"].add("gaps")
+                item = entry(dotted)
+                if level.index <= top:
+                    if level.id not in item["settles"]:
+                        item["settles"].append(level.id)
+                    item["changes"].add("level")
+                else:
+                    item["changes"].add("gaps")
+                if nxt:
+                    item["changes"].add("gaps")
     for req_id in rec.strengthen:
-        if rec.status(req_id) == "unknown":
-            for dotted in fields_of.get(req_id, ()):
-                if not _given(profile, dotted):
-                    found.setdefault(dotted, {"settles": [], "changes": set()})["changes"].add(
-                        "gaps"
-                    )
+        if req_id in rec.unknown:
+            for dotted, section, name in fields_of.get(req_id, ()):
+                if profile[section].get(name) is None:
+                    entry(dotted)["changes"].add("gaps")
     if rec.level != "aspiring":
-        for dotted in work_fields:
-            if not _given(profile, dotted):
-                found.setdefault(dotted, {"settles": [], "changes": set()})["changes"].add(
-                    "specialization"
-                )
-    order = {f: i for i, f in enumerate(k.questions)}
-    index = {lv.id: lv.index for lv in k.levels}
+        for dotted, section, name in work_fields:
+            if profile[section].get(name) is None:
+                entry(dotted)["changes"].add("specialization")
 
     def decisive(item: tuple[str, dict]) -> tuple:
         dotted, entry = item
@@ -970,12 +979,42 @@ def _time_to_go(rec: Recommendation, requirement: str) -> str | None:
     return f"about {amount} more {unit} {_YEARS_WORDS[field]}"
 
 
-def _path_to_target(rec: Recommendation) -> list[dict]:
-    from .facts import sections
+_PREDICATES: dict[int, tuple] = {}
+
+
+def _predicates(model: Model) -> tuple[dict, dict, list]:
+    """Per model, compiled once: requirement id -> predicates of its `met` rules and of
+    its `possible` rules, and the step rules that answer a gap, in rule order."""
+    entry = _PREDICATES.get(id(model))
+    if entry is not None and entry[0]() is model:
+        return entry[1]
     from .reference import compile_conditions
 
+    ruleset = model.ruleset
+    met: dict[str, list] = {}
+    possible: dict[str, list] = {}
+    for rule in ruleset.rules:
+        kind, ident = rule.concludes
+        if kind == "met":
+            met.setdefault(ident, []).append(compile_conditions(rule.when))
+        elif kind == "possible":
+            possible.setdefault(ident, []).append(compile_conditions(rule.when))
+    steps = [
+        (rule, compile_conditions(rule.when))
+        for rule in ruleset.rules
+        if rule.concludes[0] == "step" and rule.gap is not None
+    ]
+    plan = (met, possible, steps)
+    _PREDICATES[id(model)] = (weakref.ref(model), plan)
+    weakref.finalize(model, _PREDICATES.pop, id(model), None)
+    return plan
+
+
+def _path_to_target(rec: Recommendation) -> list[dict]:
+    from .facts import sections
+
     k = rec.model.knowledge
-    ruleset = rec.model.ruleset
+    met_of, possible_of, _ = _predicates(rec.model)
     facts = sections(rec.profile, rec.derived)
     known = set(rec._concluded) | {("reached", lv.id) for lv in k.levels}
     here = k.level_by_id[rec.level].index
@@ -988,16 +1027,9 @@ def _path_to_target(rec: Recommendation) -> list[dict]:
         else:
             gaps, unmet = [], set()
             for req in level.requirements:
-                met = any(
-                    compile_conditions(r.when)(facts, known)
-                    for r in ruleset.concluders.get(("met", req.id), ())
-                )
-                if met:
+                if any(holds(facts, known) for holds in met_of.get(req.id, ())):
                     continue
-                possible = any(
-                    compile_conditions(r.when)(facts, known)
-                    for r in ruleset.concluders.get(("possible", req.id), ())
-                )
+                possible = any(holds(facts, known) for holds in possible_of.get(req.id, ()))
                 status = "unknown" if possible else "unmet"
                 if status == "unmet":
                     unmet.add(req.id)
@@ -1018,15 +1050,13 @@ def _path_to_target(rec: Recommendation) -> list[dict]:
 
 
 def _far_steps(rec: Recommendation, facts: dict, known: set, unmet: set) -> list[dict]:
-    from .reference import compile_conditions
-
     k = rec.model.knowledge
     assumed = known | {("gap", r) for r in unmet}
     chosen: dict[str, tuple[int, list[Rule]]] = {}
-    for rule in rec.model.ruleset.rules:
-        if rule.concludes[0] != "step" or rule.gap not in unmet:
+    for rule, holds in _predicates(rec.model)[2]:
+        if rule.gap not in unmet:
             continue
-        if compile_conditions(rule.when)(facts, assumed):
+        if holds(facts, assumed):
             step = rule.concludes[1]
             priority = rule.priority if rule.priority is not None else NO_PRIORITY
             best, rules = chosen.get(step, (priority, []))
