@@ -937,8 +937,23 @@ _YEARS_WORDS = {
 }
 
 
+_YEARS_RULES: dict[int, tuple] = {}
+
+
 def _years_rules(model: Model, requirement: str) -> list[Rule]:
-    """The `met` rules of ``requirement`` that test years of experience only."""
+    """The `met` rules of ``requirement`` that test years of experience only (found
+    once per model and requirement)."""
+    entry = _YEARS_RULES.get(id(model))
+    if entry is None or entry[0]() is not model:
+        entry = _YEARS_RULES[id(model)] = (weakref.ref(model), {})
+        weakref.finalize(model, _YEARS_RULES.pop, id(model), None)
+    found = entry[1].get(requirement)
+    if found is None:
+        found = entry[1][requirement] = _find_years_rules(model, requirement)
+    return found
+
+
+def _find_years_rules(model: Model, requirement: str) -> list[Rule]:
     out = []
     for rule in model.ruleset.concluders.get(("met", requirement), ()):
         tests = [t for p in rule.section_patterns for t in p.tests.tests()]
