@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import EngineError, KnowledgeError, PmpathError, Problem
 from .facts import sections
+from .recommendation import could_hold
 from .reference import explain_rule, pattern_holds
 from .ruleset import FactPattern, Pred, Rule, RuleSet
 from .words import visible
@@ -608,7 +609,7 @@ def assess(
                 explainer.rule(r) for r in model.ruleset.concluders.get(("met", req.id), ())
             )
             met = any(r.holds for r in rules)
-            status = "met" if met else _possible_status(model.ruleset, req.id, facts)
+            status = "met" if met else "unknown" if could_hold(model, req.id, facts) else "unmet"
             if cross:
                 engine_met = ("met", req.id) in fired_preds
                 engine_gap = req.id in gaps
@@ -735,15 +736,6 @@ class _Explainer:
         )
         self._cache[key] = check
         return check
-
-
-def _possible_status(ruleset: RuleSet, requirement: str, facts: dict) -> str:
-    """``unknown`` when a `possible` rule of the requirement holds (nothing known rules
-    it out), else ``unmet``."""
-    for rule in ruleset.concluders.get(("possible", requirement), ()):
-        if all(pattern_holds(p, facts, set()) for p in rule.when):
-            return "unknown"
-    return "unmet"
 
 
 def _weights(k: Knowledge) -> dict[str, Fraction]:

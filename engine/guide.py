@@ -48,6 +48,10 @@ SECTIONS = (
 )
 
 
+#: after the metrics of a specialization whose list is pmpath's (`metrics_own`)
+_OWN_METRICS = " (pmpath's own list: the article names no metrics for this PM)"
+
+
 def render(knowledge: Knowledge, fmt: str = "markdown", *, version: str | None = None) -> str:
     """The guide in ``fmt`` (``markdown`` or ``html``)."""
     if fmt == "markdown":
@@ -307,7 +311,7 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
         )
         add(f"*Focus:* {md(s['focus'])} {_md_src(s['source'])}")
         add("")
-        own = " (pmpath's own list: the article names metrics for growth PMs only)"
+        own = _OWN_METRICS
         add(
             "*Metrics:* "
             + ", ".join(md(m) for m in s["metrics"])
@@ -740,7 +744,7 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
             f"{h(work.get('title', s['work_type']))}</h3>"
         )
         add(f"<p><em>Focus:</em> {h(s['focus'])} {_h_src(s['source'])}</p>")
-        own = " (pmpath's own list: the article names metrics for growth PMs only)"
+        own = _OWN_METRICS
         add(
             "<p><em>Metrics:</em> "
             + ", ".join(h(m) for m in s["metrics"])

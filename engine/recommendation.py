@@ -131,8 +131,8 @@ class Recommendation:
 
     @cached_property
     def target(self) -> str | None:
-        """``goals.target`` when it names a rung above the next one: the steps of every
-        rung up to it are shown, grouped by rung (see `path_to_target`)."""
+        """``goals.target`` when it names a rung above the placed one: the gaps and steps
+        of every rung up to it are shown, grouped by rung (see `path_to_target`)."""
         k = self.model.knowledge
         wanted = self.profile["goals"].get("target", "next")
         if wanted not in k.level_by_id or self.next_level is None:
@@ -229,21 +229,25 @@ class Recommendation:
         return [rules[i] for i in sorted(found.values())]
 
     def why(self, step_id: str) -> tuple[str, list[Rule]]:
-        k = self.model.knowledge
         rules = self._concluded[("step", step_id)]
         parts = []
         for rule in rules:
             gap = rule.gap
             if gap is not None:
-                req = k.requirements[gap]
-                title = k.level_by_id[req.level].title
-                wait = self.time_to_go(gap)
-                when = f" To go: {wait}." if wait else ""
-                # the gap itself is listed under next_level; the why says why this step
-                parts.append(f"For {title} ({_short(req.id)}): {rule.because}{when}")
+                parts.append(self._why_for_gap(rule))
             else:
                 parts.append(rule.because)
         return " Also: ".join(dict.fromkeys(parts)), rules
+
+    def _why_for_gap(self, rule: Rule) -> str:
+        """Why a step that answers a gap: for which rung and requirement, the rule's
+        reason, and the time to go for years (the gap itself is listed with the rung)."""
+        k = self.model.knowledge
+        req = k.requirements[rule.gap]
+        wait = self.time_to_go(rule.gap)
+        when = f" To go: {wait}." if wait else ""
+        title = k.level_by_id[req.level].title
+        return f"For {title} ({_short(req.id)}): {rule.because}{when}"
 
     def leads_to(self, step_id: str) -> str | None:
         k = self.model.knowledge
@@ -352,9 +356,11 @@ class Recommendation:
             "evidence": evidence,
         }
 
-    def _requirement_item(self, req_id: str) -> dict:
+    def _requirement_item(self, req_id: str, status: str | None = None) -> dict:
+        """A requirement not met, as output v1 shows it; ``status`` for a rung the rules
+        did not assess (above the next one), else the rules' own."""
         req = self.model.knowledge.requirements[req_id]
-        status = self.status(req_id)
+        status = status or self.status(req_id)
         return {
             "requirement": req_id,
             "description": req.description,
@@ -819,15 +825,29 @@ def _improbable(profile: dict) -> list[str]:
 
 # -- questions ---------------------------------------------------------------------
 
-_QUESTION_PLANS: dict[int, tuple] = {}
+_PER_MODEL: dict[tuple[str, int], tuple] = {}
+
+
+def _per_model(name: str, model: Model, build):
+    """``build(model)``, computed once per model and kept beside it (dropped with it)."""
+    key = (name, id(model))
+    entry = _PER_MODEL.get(key)
+    if entry is not None and entry[0]() is model:
+        return entry[1]
+    value = build(model)
+    _PER_MODEL[key] = (weakref.ref(model), value)
+    weakref.finalize(model, _PER_MODEL.pop, key, None)
+    return value
 
 
 def _question_plan(model: Model) -> tuple:
     """Per requirement, the profile fields its rules read (signals followed), in rule
-    order; and the fields the specialization reads. Built once per model."""
-    plan = _QUESTION_PLANS.get(id(model))
-    if plan is not None and plan[0]() is model:
-        return plan[1:]
+    order; the fields the specialization reads; the questions' order; the rungs' index.
+    Built once per model."""
+    return _per_model("questions", model, _build_question_plan)
+
+
+def _build_question_plan(model: Model) -> tuple:
     ruleset = model.ruleset
 
     def reads(rule: Rule, seen: frozenset = frozenset()) -> list[str]:
@@ -857,8 +877,6 @@ def _question_plan(model: Model) -> tuple:
     k = model.knowledge
     order = {f: i for i, f in enumerate(k.questions)}
     index = {lv.id: lv.index for lv in k.levels}
-    _QUESTION_PLANS[id(model)] = (weakref.ref(model), fields, work, order, index)
-    weakref.finalize(model, _QUESTION_PLANS.pop, id(model), None)
     return fields, work, order, index
 
 
@@ -937,20 +955,14 @@ _YEARS_WORDS = {
 }
 
 
-_YEARS_RULES: dict[int, tuple] = {}
-
-
 def _years_rules(model: Model, requirement: str) -> list[Rule]:
     """The `met` rules of ``requirement`` that test years of experience only (found
-    once per model and requirement)."""
-    entry = _YEARS_RULES.get(id(model))
-    if entry is None or entry[0]() is not model:
-        entry = _YEARS_RULES[id(model)] = (weakref.ref(model), {})
-        weakref.finalize(model, _YEARS_RULES.pop, id(model), None)
-    found = entry[1].get(requirement)
-    if found is None:
-        found = entry[1][requirement] = _find_years_rules(model, requirement)
-    return found
+    once per model)."""
+    return _per_model("years", model, _build_years_rules).get(requirement, [])
+
+
+def _build_years_rules(model: Model) -> dict[str, list[Rule]]:
+    return {req: _find_years_rules(model, req) for req in model.knowledge.requirements}
 
 
 def _find_years_rules(model: Model, requirement: str) -> list[Rule]:
@@ -994,15 +1006,13 @@ def _time_to_go(rec: Recommendation, requirement: str) -> str | None:
     return f"about {amount} more {unit} {_YEARS_WORDS[field]}"
 
 
-_PREDICATES: dict[int, tuple] = {}
-
-
 def _predicates(model: Model) -> tuple[dict, dict, list]:
     """Per model, compiled once: requirement id -> predicates of its `met` rules and of
     its `possible` rules, and the step rules that answer a gap, in rule order."""
-    entry = _PREDICATES.get(id(model))
-    if entry is not None and entry[0]() is model:
-        return entry[1]
+    return _per_model("predicates", model, _build_predicates)
+
+
+def _build_predicates(model: Model) -> tuple[dict, dict, list]:
     from .reference import compile_conditions
 
     ruleset = model.ruleset
@@ -1019,17 +1029,20 @@ def _predicates(model: Model) -> tuple[dict, dict, list]:
         for rule in ruleset.rules
         if rule.concludes[0] == "step" and rule.gap is not None
     ]
-    plan = (met, possible, steps)
-    _PREDICATES[id(model)] = (weakref.ref(model), plan)
-    weakref.finalize(model, _PREDICATES.pop, id(model), None)
-    return plan
+    return met, possible, steps
+
+
+def could_hold(model: Model, requirement: str, facts: dict) -> bool:
+    """Whether a `possible` rule of ``requirement`` holds on ``facts`` (sections): no
+    known fact rules the requirement out. (They read profile fields only.)"""
+    return any(holds(facts, frozenset()) for holds in _predicates(model)[1].get(requirement, ()))
 
 
 def _path_to_target(rec: Recommendation) -> list[dict]:
     from .facts import sections
 
     k = rec.model.knowledge
-    met_of, possible_of, _ = _predicates(rec.model)
+    met_of = _predicates(rec.model)[0]
     facts = sections(rec.profile, rec.derived)
     known = set(rec._concluded) | {("reached", lv.id) for lv in k.levels}
     here = k.level_by_id[rec.level].index
@@ -1044,21 +1057,11 @@ def _path_to_target(rec: Recommendation) -> list[dict]:
             for req in level.requirements:
                 if any(holds(facts, known) for holds in met_of.get(req.id, ())):
                     continue
-                possible = any(holds(facts, known) for holds in possible_of.get(req.id, ()))
+                possible = could_hold(rec.model, req.id, facts)
                 status = "unknown" if possible else "unmet"
                 if status == "unmet":
                     unmet.add(req.id)
-                gaps.append(
-                    {
-                        "requirement": req.id,
-                        "description": req.description,
-                        "source": req.source,
-                        "rule": f"ladder.{'unknown' if possible else 'gap'}.{req.id}",
-                        "status": status,
-                        "weight": req.weight,
-                        "time_to_go": rec.time_to_go(req.id) if status == "unmet" else None,
-                    }
-                )
+                gaps.append(rec._requirement_item(req.id, status))
             steps = _far_steps(rec, facts, known, unmet)
         out.append({"id": level.id, "title": level.title, "gaps": gaps, "steps": steps})
     return out
@@ -1081,13 +1084,7 @@ def _far_steps(rec: Recommendation, facts: dict, known: set, unmet: set) -> list
     for step_id in ordered:
         step = k.steps[step_id]
         rules = chosen[step_id][1]
-        why = []
-        for rule in rules:
-            req = k.requirements[rule.gap]
-            wait = rec.time_to_go(rule.gap)
-            when = f" To go: {wait}." if wait else ""
-            title = k.level_by_id[req.level].title
-            why.append(f"For {title} ({_short(req.id)}): {rule.because}{when}")
+        why = [rec._why_for_gap(rule) for rule in rules]
         out.append(
             {
                 "id": step.id,

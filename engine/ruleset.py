@@ -403,7 +403,6 @@ class _Builder:
             )
 
         share = self.k.threshold("typical_share") if "typical_share" in self.k.thresholds else 1
-        reqs = FactPattern  # short names for the patterns below
 
         def typical_sets(level) -> list[tuple]:
             """The sets of typical requirements that are enough, each of the minimum size."""
@@ -433,12 +432,16 @@ class _Builder:
             level=base.id,
         )
         out.extend(self.possible_rules(f, templates, usable, written, start + len(out)))
+        #: per rung: its defining requirements, and the sets of typical ones that are enough
+        weighed = {
+            level.id: ([r for r in level.requirements if r.defining], typical_sets(level))
+            for level in levels[1:]
+        }
         for below, level in itertools.pairwise(levels):
-            defining = [r for r in level.requirements if r.defining]
-            sets = typical_sets(level)
+            defining, sets = weighed[level.id]
             for chosen in sets:
-                when = [reqs("reached", below.id, False, 0)]
-                when += [reqs("met", r.id, False, 0) for r in (*defining, *chosen)]
+                when = [FactPattern("reached", below.id, False, 0)]
+                when += [FactPattern("met", r.id, False, 0) for r in (*defining, *chosen)]
                 make(
                     f"ladder.reach.{level.id}{suffix(level, chosen, len(sets) > 1)}",
                     ("reached", level.id),
@@ -466,15 +469,14 @@ class _Builder:
         # The rung no known fact rules out: from the placed level up, rung by rung,
         # while every defining requirement and enough typical ones are possible.
         for below, level in itertools.pairwise(levels):
-            defining = [r for r in level.requirements if r.defining]
-            sets = typical_sets(level)
-            starts = [("above", reqs("level", below.id, False, 0))]
+            defining, sets = weighed[level.id]
+            starts = [("above", FactPattern("level", below.id, False, 0))]
             if below.index > 0:
-                starts.append(("chain", reqs("reachable", below.id, False, 0)))
+                starts.append(("chain", FactPattern("reachable", below.id, False, 0)))
             for how, first in starts:
                 for chosen in sets:
                     when = [first]
-                    when += [reqs("possible", r.id, False, 0) for r in (*defining, *chosen)]
+                    when += [FactPattern("possible", r.id, False, 0) for r in (*defining, *chosen)]
                     make(
                         f"ladder.reachable.{level.id}.{how}{suffix(level, chosen, len(sets) > 1)}",
                         ("reachable", level.id),
@@ -658,7 +660,7 @@ class _Builder:
                 )
             if kind == "implied":
                 self.check_implied(r)
-            elif "value" in self._raw_keys(r):
+            elif r.value is not None:
                 self.add(
                     r.line, "R001", f"rule '{r.id}': only an `implied` rule has a value", r.file
                 )
@@ -705,9 +707,6 @@ class _Builder:
         self.stratify(rules)
         self.check_fanout(rules)
         self.check_coverage(rules)
-
-    def _raw_keys(self, r: Rule) -> set:
-        return {"value"} if r.value is not None else set()
 
     def check_implied(self, r: Rule) -> None:
         """An implication fills in one profile field from profile fields alone."""
