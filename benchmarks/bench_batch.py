@@ -212,8 +212,8 @@ def _median_rate(fn: Callable[[], int], runs: int) -> float:
 def stage_rates(n: int, runs: int) -> dict:
     """Profiles/s of each stage, in this process (1 core), on ``n`` pool profiles."""
     from pmpath import Engine
-    from pmpath.profile import parse_profile
-    from pmpath.recommendation import Recommendation
+    from pmpath.profile.reader import parse_profile
+    from pmpath.results.recommendation import Recommendation
 
     lean = Engine.load()
     host = Engine.load(backend="host")

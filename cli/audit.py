@@ -21,7 +21,8 @@ from typing import Any
 
 import click
 
-from pmpath.audit import AuditError, AuditLog
+from pmpath.audit import AuditLog
+from pmpath.errors import AuditError
 from pmpath.words import visible
 
 from .errors import CliError

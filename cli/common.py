@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import click
 
 from pmpath import Engine
+from pmpath.errors import PmpathError, RoleError
 
 from .errors import CliError
 
@@ -47,8 +48,6 @@ def knowledge_options(func):
 
 def load_engine(knowledge_dir: str | None, rules_dir: str | None, **kwargs) -> Engine:
     """Load (and validate) the engine, turning problems into a command-line error."""
-    from pmpath.errors import PmpathError
-
     try:
         return Engine.load(knowledge_dir, rules_dir, **kwargs)
     except PmpathError as exc:
@@ -84,14 +83,12 @@ def opening_options(required: bool):
 
 def check_opening(engine: Engine, role: str | None, specialization: str | None) -> None:
     """A bad --role or --specialization is a usage error (exit 2) naming the choices."""
-    from pmpath.fit import RoleError, check_role
-
     if role is None:
         if specialization is not None:
             raise click.UsageError("--specialization goes with --role (the opening's rung)")
         return
     try:
-        check_role(engine.knowledge, role, specialization)
+        engine.check_opening(role, specialization)
     except RoleError as exc:
         raise click.BadParameter(exc.message, param_hint=f"'--{exc.param}'") from None
 

@@ -9,17 +9,18 @@ import sys
 
 import click
 
+from pmpath import Engine
 from pmpath.batch import INPUT_FORMATS
 from pmpath.diff import (
     FAIL_ON_EXIT,
     SHORTLIST_SCORE,
-    DiffError,
     DiffRun,
     checkout_base,
     parse_conditions,
+    to_html,
+    to_markdown,
 )
-from pmpath.diff_report import to_html, to_markdown
-from pmpath.errors import KnowledgeError
+from pmpath.errors import DiffError, KnowledgeError
 from pmpath.words import visible
 
 from .common import (
@@ -210,8 +211,6 @@ def command(
 def _load_base(knowledge: str | None, rules: str | None, rev: str | None, tree: str | None):
     """The base engine; ``tree`` is the temporary checkout of ``--base REV``, whose
     path is dropped from problems so they name files as the repository does."""
-    from pmpath import Engine
-
     try:
         return Engine.load(knowledge, rules)
     except KnowledgeError as exc:

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from pmpath.engine import load_model
+from pmpath import load_model
 from pmpath.errors import KnowledgeError
 from pmpath.guide import FORMATS, render
 from pmpath.words import visible

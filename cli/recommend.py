@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import sys
@@ -9,11 +10,20 @@ from typing import IO
 
 import click
 
-from pmpath.profile import check_profile, load_profile
+from pmpath.errors import AnswerError
+from pmpath.profile import (
+    NOT_KNOWN,
+    check_profile,
+    describe,
+    load_profile,
+    parse_answer,
+    with_answers,
+)
 from pmpath.render import DEFAULT_WIDTH, FORMATS, plain, render
+from pmpath.words import visible
 
 from .audit import audit_log_option, record_decision, refuse_input
-from .common import knowledge_options, load_engine
+from .common import knowledge_options, load_engine, write_file
 
 #: a question asked again after this many answers that do not fit is left unknown
 TRIES = 3
@@ -22,10 +32,6 @@ TRIES = 3
 def ask_questions(engine, data: dict, rec):
     """Ask ``rec``'s questions one at a time on stderr, reading answers from stdin and
     re-running after each; return the last recommendation and the answers given."""
-    import copy
-
-    from pmpath.answers import NOT_KNOWN, AnswerError, describe, parse_answer
-    from pmpath.words import visible
 
     current = copy.deepcopy(data)
     answers: dict = {}
@@ -69,9 +75,6 @@ def ask_questions(engine, data: dict, rec):
 
 
 def save_answers(path: str, answers: dict) -> None:
-    from pmpath.answers import with_answers
-
-    from .common import write_file
 
     with open(path, encoding="utf-8") as fh:
         text = fh.read()

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from pmpath.source import schemas
+
 #: what each name prints
 SCHEMAS = {
     "profile": "the input: a profile (spec section 3)",
@@ -32,7 +34,5 @@ def command(name: str) -> None:
     fit        what `pmpath fit --format json` prints (role fit)
     diff       what `pmpath diff --format json` prints (a knowledge change on a pool)
     """
-    from pmpath import schemas
-
     data = schemas.knowledge_bundle() if name == "knowledge" else schemas.load(name)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -12,21 +12,74 @@ The stable Python API::
     from pmpath import AuditLog
     AuditLog("audit.jsonl").record("fit", profile, fit.to_dict(), engine.knowledge_version)
 
+This face (``__all__``) is the public surface; the subpackages are its rooms
+(docs/architecture.md). The heavy members, `BatchRun`, `DiffRun`, `render_guide`
+and `validate`, are loaded on first use (PEP 562), so ``import pmpath`` and
+``pmpath recommend`` import none of what they need.
+
 See docs/embedding.md for a hiring pipeline built on it.
 """
 
-from .audit import AuditError, AuditLog
-from .engine import Engine, Model, load_model
-from .errors import EngineError, KnowledgeError, PmpathError, Problem, ProfileError
-from .fit import Fit, RoleError
-from .profile import Profile, check_profile, load_profile, parse_profile
-from .recommendation import Recommendation
+from __future__ import annotations
 
-__version__ = "1.0.0"
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from pmpath._version import __version__
+from pmpath.audit import AuditLog
+from pmpath.engine import Engine
+from pmpath.errors import (
+    AuditError,
+    BatchError,
+    DiffError,
+    EngineError,
+    KnowledgeError,
+    PmpathError,
+    Problem,
+    ProfileError,
+    RoleError,
+)
+from pmpath.model import Model, load_model
+from pmpath.profile import Profile, check_profile, load_profile, parse_profile
+from pmpath.results import Fit, Recommendation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pmpath.batch import BatchRun
+    from pmpath.diff import DiffRun
+    from pmpath.guide import render as render_guide
+    from pmpath.validation import Report, validate
+
+#: lazily loaded member -> (module, attribute)
+_LAZY = {
+    "BatchRun": ("pmpath.batch", "BatchRun"),
+    "DiffRun": ("pmpath.diff", "DiffRun"),
+    "Report": ("pmpath.validation", "Report"),
+    "render_guide": ("pmpath.guide", "render"),
+    "validate": ("pmpath.validation", "validate"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'pmpath' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value  # loaded once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "AuditError",
     "AuditLog",
+    "BatchError",
+    "BatchRun",
+    "DiffError",
+    "DiffRun",
     "Engine",
     "EngineError",
     "Fit",
@@ -37,10 +90,13 @@ __all__ = [
     "Profile",
     "ProfileError",
     "Recommendation",
+    "Report",
     "RoleError",
     "__version__",
     "check_profile",
     "load_model",
     "load_profile",
     "parse_profile",
+    "render_guide",
+    "validate",
 ]

@@ -52,7 +52,9 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import PmpathError
+from pmpath._version import __version__
+from pmpath.errors import AuditError
+from pmpath.profile.reader import Profile
 
 try:  # POSIX: an advisory lock as well as O_APPEND (covers short writes, odd filesystems)
     import fcntl
@@ -62,16 +64,6 @@ except ImportError:  # pragma: no cover - Windows: O_APPEND alone
 KINDS = ("recommend", "fit", "batch")
 _KIND = re.compile(r"^[a-z][a-z0-9_-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-class AuditError(PmpathError):
-    """The audit log cannot be opened, written or read.
-
-    Codes: ``A001`` cannot open, ``A002`` cannot write, ``A003`` a record is
-    not JSON, ``A004`` a record cannot be encoded (not plain JSON data).
-    """
-
-    code = "A001"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -93,8 +85,6 @@ def input_hash(profile: Any) -> str:
     JSON; ``str`` or ``bytes`` (a raw line that could not be parsed) as its
     UTF-8 bytes.
     """
-    from .profile import Profile
-
     if isinstance(profile, Profile):
         profile = profile.data
     if isinstance(profile, bytes):
@@ -164,8 +154,6 @@ class AuditLog:
         request: Mapping[str, Any] | None = None,
     ) -> dict:
         """Append the record of one decision and return it (see the module docstring)."""
-        from . import __version__
-
         _check_kind(kind)
         entry = {
             "timestamp": self.clock(),
@@ -196,8 +184,6 @@ class AuditLog:
         trailing newline is dropped); ``input_sha256`` is `input_hash` of the
         input.
         """
-        from . import __version__
-
         _check_kind(kind)
         if not isinstance(input_sha256, str) or not _SHA256.match(input_sha256):
             raise ValueError(f"input_sha256 must be 64 lowercase hex digits, not {input_sha256!r}")

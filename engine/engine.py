@@ -13,66 +13,48 @@ is not a valid v1 profile raises `ProfileError` with the field path.
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from .compiler import Compiled, compile_ruleset
-from .errors import KnowledgeError, Problem
-from .facts import FactEncoder, derive, sections
-from .fit import Fit, assess, check_role
-from .implications import Implications
-from .knowledgebase import Knowledge, load_knowledge
-from .profile import Profile, check_profile
-from .recommendation import Recommendation
-from .reference import ReferenceEvaluator
-from .ruleset import RuleSet, load_rules
-from .sources import DataFile, content_hash, locate
+from pmpath.errors import EngineError, KnowledgeError, PmpathError, ProfileError
+from pmpath.inference.compiler import compiled_for
+from pmpath.inference.facts import FactEncoder
+from pmpath.inference.implications import Implications
+from pmpath.inference.reference import ReferenceEvaluator
+from pmpath.model import Model, load_model
+from pmpath.model.knowledge import Knowledge
+from pmpath.pool import OrderedPool
+from pmpath.profile.checker import check_profile
+from pmpath.profile.fields import derive, sections
+from pmpath.profile.reader import Profile
+from pmpath.results.fit import Fit, check_role
+from pmpath.results.recommendation import Recommendation
+from pmpath.results.score import assess
 
-
-@dataclass
-class Model:
-    """Everything loaded and checked: knowledge, rules, their version, compiled form."""
-
-    knowledge: Knowledge
-    ruleset: RuleSet
-    knowledge_version: str
-    compiled: Compiled
-    files: list[tuple[str, DataFile]]
-
-    def __post_init__(self) -> None:
-        self.rule_order = {r.id: i for i, r in enumerate(self.ruleset.rules)}
-        self.breadth_min_years = self.knowledge.threshold("breadth_min_years")
-
-
-def load_model(
-    knowledge: str | os.PathLike | None = None, rules: str | os.PathLike | None = None
-) -> tuple[Model | None, list[Problem]]:
-    """Load and check knowledge and rules; (model, []) or (None, every problem)."""
-    k_root = locate(knowledge, "pmpath.knowledge")
-    r_root = locate(rules, "pmpath.rules")
-    kn, k_problems, k_files = load_knowledge(k_root)
-    rs, r_problems, r_files = load_rules(r_root, kn)
-    problems = sorted(set(k_problems + r_problems))
-    if problems or kn is None or rs is None:
-        return None, problems
-    version = content_hash([("knowledge", k_files), ("rules", r_files)])
-    files = [("knowledge", f) for f in k_files] + [("rules", f) for f in r_files]
-    return Model(kn, rs, version, compile_ruleset(rs), files), []
+if TYPE_CHECKING:  # pragma: no cover
+    from pmpath.model import Model
+    from pmpath.profile.reader import Profile
+    from pmpath.results.recommendation import Recommendation
 
 
 class Engine:
     """Prepared once (`Engine.load`), evaluated many times (`recommend`)."""
 
     def __init__(self, model: Model, backend: str = "lean"):
-        from .rete import DurableSession  # the only module that imports durable_rules
+        # start-up time: durable_rules' C core loads only when an engine is built
+        # (`pmpath guide`, `validate --help` and the like never need it)
+        from pmpath.inference.rete import DurableSession
 
         self.model = model
         self.backend = backend
+        #: the rules as compiled for durable_rules (once per model)
+        self.compiled = compiled_for(model)
         self._session = DurableSession(
-            model.compiled, f"pmpath-{model.knowledge_version[:12]}", backend
+            self.compiled, f"pmpath-{model.knowledge_version[:12]}", backend
         )
         self._reference: ReferenceEvaluator | None = None
-        self._encoder = FactEncoder(model.compiled.fields)
+        self._encoder = FactEncoder(self.compiled.fields)
         self._implications = Implications(model.ruleset)
 
     @classmethod
@@ -103,7 +85,7 @@ class Engine:
     @property
     def reference(self) -> ReferenceEvaluator:
         if self._reference is None:
-            self._reference = ReferenceEvaluator(self.model.ruleset, self.model.compiled.silent)
+            self._reference = ReferenceEvaluator(self.model.ruleset, self.compiled.silent)
         return self._reference
 
     def prepare(self, profile: Profile | Mapping) -> tuple[dict, dict]:
@@ -160,7 +142,6 @@ class Engine:
             for profile in profiles:
                 yield self.recommend(profile)
             return
-        from .parallel import recommend_in_processes
 
         yield from recommend_in_processes(self, profiles, workers)
 
@@ -177,10 +158,91 @@ class Engine:
         score, every requirement of the role's rung and of the rungs below met
         or unmet with its evidence, and the candidate's own level and
         specialization. Raises `ProfileError` for an invalid profile and
-        `RoleError` for an unknown role or specialization (see `pmpath.fit`).
+        `RoleError` for an unknown role or specialization (see `check_opening`).
         """
-        check_role(self.model.knowledge, role, specialization)  # fail before inferring
+        self.check_opening(role, specialization)  # fail before inferring
         return assess(self.recommend(profile), role, specialization)
+
+    def check_opening(self, role: str, specialization: str | None = None) -> None:
+        """Raise `RoleError` (F001/F002, naming the choices) unless ``role`` is a rung an
+        opening can be at and ``specialization`` (if given) a known specialization."""
+        check_role(self.model.knowledge, role, specialization)
 
     def close(self) -> None:
         self._session.close()
+
+
+# -- Engine.recommend_many --------------------------------------------------------
+
+
+class RecommendJob:
+    """Scores profiles for `recommend_in_processes`: what fired, not the whole output."""
+
+    def __init__(self, model: Model, backend: str):
+        self.model = model
+        self.backend = backend
+        self._engine: Engine | None = None
+
+    def __getstate__(self) -> dict:
+        return {"model": self.model, "backend": self.backend, "_engine": None}
+
+    def setup(self) -> None:
+        self._engine = Engine(self.model, self.backend)
+
+    def run(self, profile: Any) -> tuple:
+        try:
+            rec = self._engine.recommend(profile)
+            return ("ok", rec.profile, rec.derived, rec.fired)
+        except ProfileError as exc:
+            return ("profile-error", exc.message, _profile_error_fields(exc))
+        except PmpathError as exc:
+            return ("error", type(exc).__name__, exc.message, exc.code)
+        except Exception:
+            return ("error", "EngineError", traceback.format_exc(limit=5), "E001")
+
+    def lost(self, profile: Any, reason: str) -> tuple:
+        return (
+            "error",
+            "EngineError",
+            f"a worker process died scoring this profile ({reason})",
+            "E002",
+        )
+
+
+def _profile_error_fields(exc: ProfileError) -> dict:
+    return {
+        "code": exc.code,
+        "path": exc.path,
+        "file": exc.file,
+        "line": exc.line,
+        "column": exc.column,
+        "hint": exc.hint,
+    }
+
+
+def recommend_in_processes(
+    engine: Engine,
+    profiles: Iterable[Profile | Mapping],
+    workers: int,
+    *,
+    chunk_size: int = 32,
+) -> Iterator[Recommendation]:
+    """``engine.recommend`` for each profile, in ``workers`` processes, in input order.
+
+    Raises what ``engine.recommend`` would raise (a `ProfileError` for an
+    invalid profile) when the iteration reaches that profile. Memory stays
+    bounded: profiles are read lazily, a window at a time.
+    """
+    job = RecommendJob(engine.model, engine.backend)
+    with OrderedPool(job, workers, chunk_size=chunk_size) as pool:
+        for answer in pool.imap(profiles):
+            kind = answer[0]
+            if kind == "ok":
+                yield Recommendation(engine.model, answer[1], answer[2], answer[3])
+            elif kind == "profile-error":
+                raise ProfileError(answer[1], **answer[2])
+            else:
+                _, name, message, code = answer
+                if name == "EngineError":
+                    raise EngineError(message, code=code)
+                raise PmpathError(message, code=code)

@@ -144,3 +144,70 @@ class EngineError(PmpathError):
     """The inference engine failed: a bug or a broken ruleset, never bad input."""
 
     code = "E001"
+
+
+class AuditError(PmpathError):
+    """The audit log cannot be opened, written or read.
+
+    Codes: ``A001`` cannot open, ``A002`` cannot write, ``A003`` a record is
+    not JSON, ``A004`` a record cannot be encoded (not plain JSON data).
+    """
+
+    code = "A001"
+
+
+class BatchError(PmpathError):
+    """The batch run itself cannot go on (not one bad record: those become error records)."""
+
+    code = "B001"
+
+
+class DiffError(PmpathError):
+    """A diff cannot start: a base revision, a directory or an expression is wrong.
+
+    Codes: ``D001`` the base revision cannot be read from git, ``D002`` a
+    ``--fail-on`` expression is malformed.
+    """
+
+    code = "D001"
+
+
+class RoleError(PmpathError, ValueError):
+    """An opening names a role or specialization pmpath does not know.
+
+    Codes: ``F001`` unknown (or unassessable) role level, ``F002`` unknown
+    specialization. The message lists the valid choices.
+    """
+
+    code = "F001"
+
+    def __init__(self, message: str, *, code: str = "F001", param: str = "role"):
+        super().__init__(message, code=code)
+        self.param = param
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "path": self.param, "message": self.message}
+
+
+class DocumentError(Exception):
+    """A document could not be read or parsed. ``kind`` says which way."""
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str = "",
+    ):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.line = line
+        self.column = column
+        #: how to fix it, when there is something useful to say
+        self.hint = hint
+
+
+class AnswerError(ValueError):
+    """An answer that does not fit the field; the message says what does."""

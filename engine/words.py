@@ -8,7 +8,9 @@ clear the screen or start a line that looks like pmpath's own.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 #: C0 controls, DEL and C1 controls (ESC, CSI, OSC and BEL among them); \n and \t apart
@@ -31,3 +33,68 @@ def visible(text: Any, *, newlines: bool = False) -> str:
     if not newlines:
         s = s.replace("\n", "\\n")
     return _CONTROL.sub(_escape, s)
+
+
+def number(value: Any) -> str:
+    """A number as it was given: a whole float without ``.0`` (3.0 -> 3), others as they are.
+
+    The one wording for a value read from a profile, knowledge or rules (error
+    messages, the guide, the template): nothing is rounded away.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def figure(value: float) -> str:
+    """A number pmpath worked out (a share, a score, a sum): six significant digits at most."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def show_value(value: Any) -> str:
+    """A fact's value as explanations print it: not given, true/false, a figure, or text."""
+    if value is None:
+        return "not given"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return figure(value)
+    return visible(value)  # a profile's text (current_title): no control characters
+
+
+def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice ``word`` was most likely meant to be (for "did you mean ...?"), or None."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def article(title: str) -> str:
+    """``title`` with "a" or "an" before it, by its first letter."""
+    return f"{'an' if title[:1].lower() in 'aeiou' else 'a'} {title}"
+
+
+def clause(text: str) -> str:
+    """A sentence (a rule's ``because``) as a clause: first letter lowered, full stop dropped.
+
+    The first letter stays when the second is a capital too (an acronym: "PMs ...").
+    """
+    text = text.strip().rstrip(".")
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
+_MD_ENTITY = re.compile(r"&(?=[A-Za-z0-9#]+;)")
+_MD_LINE_START = re.compile(r"^([-+=]\s|\d+[.)]\s)")
+
+
+def md(text: Any) -> str:
+    """``text`` as literal Markdown on one line: nothing in it becomes markup.
+
+    Whitespace runs (a folded YAML paragraph's newlines among them) become one
+    space; Markdown's special characters, an HTML entity's ``&`` and a start
+    that reads as a list item are escaped. The one Markdown escape of the
+    recommendation, the guide and the diff report.
+    """
+    out = _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    out = _MD_ENTITY.sub("&amp;", out)
+    return _MD_LINE_START.sub(r"\\\1", out)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pmpath import ProfileError
-from pmpath.render import STEPS_SHOWN, render_text
+from pmpath.render.text import STEPS_SHOWN, render_text
 
 PM = {
     "experience": {"total_years": 5, "product_years": 3, "people_management_years": 0},

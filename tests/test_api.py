@@ -27,8 +27,8 @@ from pmpath import (
     RoleError,
     load_profile,
     parse_profile,
-    schemas,
 )
+from pmpath.source import schemas
 
 WORK = ("feature", "growth", "scaling", "pmf_expansion")
 ROLES = ("apm", "pm", "senior_pm", "director", "vp", "cpo")

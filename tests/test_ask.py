@@ -10,9 +10,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from pmpath.answers import NOT_KNOWN, AnswerError, parse_answer, with_answers
 from pmpath.cli.main import cli
-from pmpath.profile import template
+from pmpath.errors import AnswerError
+from pmpath.profile.answers import NOT_KNOWN, parse_answer, with_answers
+from pmpath.profile.template import template
 
 
 def runner() -> CliRunner:

@@ -121,7 +121,7 @@ def test_an_explicit_zero_is_a_known_fact_and_says_so_in_the_explanation(engine)
 
 
 def test_the_text_leads_with_the_level_and_its_certainty_in_words(engine):
-    from pmpath.render import render_text
+    from pmpath.render.text import render_text
 
     rec = engine.recommend({"experience": {"total_years": 12, "product_years": 10}})
     first = render_text(rec).splitlines()[0]

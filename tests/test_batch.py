@@ -18,8 +18,11 @@ import pytest
 from strategies import bench_batch
 
 from pmpath import ProfileError
-from pmpath import batch as batch_module
-from pmpath.batch import CSV_COLUMNS, BatchError, BatchRun, csv_header, restore_cell
+from pmpath.batch import inputs as batch_inputs
+from pmpath.batch import run as batch_module
+from pmpath.batch.columns import CSV_COLUMNS, csv_header, restore_cell
+from pmpath.batch.run import BatchRun
+from pmpath.errors import BatchError
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ("aspiring", "apm", "pm", "senior_pm", "director", "vp", "cpo")
@@ -155,7 +158,7 @@ def test_blank_lines_a_byte_order_mark_and_crlf_are_not_records(engine, tmp_path
 
 
 def test_an_overlong_line_is_an_error_record_and_reading_goes_on(engine, tmp_path, monkeypatch):
-    monkeypatch.setattr(batch_module, "MAX_LINE_BYTES", 300)
+    monkeypatch.setattr(batch_inputs, "MAX_LINE_BYTES", 300)
     ok = {"experience": {"total_years": 3, "product_years": 1}}
     long = {**ok, "name": "x" * 1000}
     src = write_jsonl(tmp_path / "in.jsonl", [ok, long, ok])
@@ -622,7 +625,7 @@ def _worker_pids() -> set[int]:
                 cmdline = fh.read()
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == os.getpid() and b"pmpath.parallel" in cmdline:
+        if ppid == os.getpid() and b"pmpath.pool" in cmdline:
             found.add(int(entry))
     return found
 
@@ -672,7 +675,7 @@ def test_durable_host_and_the_reference_evaluator_write_the_same_bytes(
 def test_by_default_small_inputs_run_in_process_and_large_ones_on_every_core(
     engine, tmp_path, monkeypatch
 ):
-    from pmpath.parallel import default_workers
+    from pmpath.pool import default_workers
 
     src = write_jsonl(tmp_path / "in.jsonl", pool(5))
     out = str(tmp_path / "out.jsonl")

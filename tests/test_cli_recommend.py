@@ -16,10 +16,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from pmpath import Engine, load_profile, schemas
+from pmpath import Engine, load_profile
 from pmpath.cli.main import cli
 from pmpath.cli.recommend import wants_colour
-from pmpath.render import explain_gaps, render
+from pmpath.explain import explain_gaps
+from pmpath.render import render
+from pmpath.source import schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "profiles"

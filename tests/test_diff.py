@@ -18,12 +18,15 @@ import pytest
 from click.testing import CliRunner
 from strategies import bench_batch
 
-from pmpath import Engine, schemas
-from pmpath.batch import BatchRun
+from pmpath import Engine
+from pmpath.batch.run import BatchRun
 from pmpath.cli.main import cli
-from pmpath.diff import FAIL_ON_EXIT, DiffRun, parse_conditions
-from pmpath.diff_report import to_html, to_markdown
+from pmpath.diff.conditions import FAIL_ON_EXIT, parse_conditions
+from pmpath.diff.html import to_html
+from pmpath.diff.markdown import to_markdown
+from pmpath.diff.run import DiffRun
 from pmpath.errors import PmpathError
+from pmpath.source import schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 PMPATH = [sys.executable, "-m", "pmpath.cli.main"]

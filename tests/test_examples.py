@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pmpath import load_profile, schemas
+from pmpath import load_profile
 from pmpath.render import FORMATS, render
+from pmpath.source import schemas
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "profiles"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pmpath import schemas
 from pmpath.cli.main import cli
+from pmpath.source import schemas
 from pmpath.validation import validate
 
 #: Stems of protected attributes (and their usual proxies) that a profile

@@ -127,7 +127,8 @@ def test_an_audit_log_that_was_started_but_never_written_is_removed(tmp_path):
 
 def test_a_torn_write_is_cut_back_to_whole_lines_and_resume_finishes(engine, tmp_path):
     """A disk that fills mid-block: the output keeps only whole lines (ftruncate)."""
-    from pmpath.batch import BatchError, BatchOutput
+    from pmpath.batch.output import BatchOutput
+    from pmpath.errors import BatchError
 
     out = tmp_path / "out.jsonl"
     writer = BatchOutput(str(out), "jsonl")

@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import share_work
 
-from pmpath import Engine, EngineError, Fit, KnowledgeError, ProfileError, RoleError, schemas
-from pmpath.cli.fit import render_text
+from pmpath import Engine, EngineError, Fit, KnowledgeError, ProfileError, RoleError
 from pmpath.cli.main import cli
-from pmpath.fit import assess
+from pmpath.render import render_fit_text as render_text
+from pmpath.results.score import assess
+from pmpath.source import schemas
 
 ROLES = ("apm", "pm", "senior_pm", "director", "vp", "cpo")
 SPECIALIZATIONS = (None, "core", "growth", "platform", "innovation")

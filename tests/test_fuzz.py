@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import bench_batch
 
-from pmpath.batch import BatchRun
+from pmpath.batch.run import BatchRun
 from pmpath.cli.main import cli
 from pmpath.errors import ProfileError
 

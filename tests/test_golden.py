@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pmpath import schemas
+from pmpath.source import schemas
 
 LEVELS = ("aspiring", "apm", "pm", "senior_pm", "director", "vp", "cpo")
 GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.yaml"))

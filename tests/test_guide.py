@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pmpath.engine import load_model
-from pmpath.guide import FORMATS, ladder_svg, render, render_html, render_markdown
-from pmpath.knowledgebase import Knowledge
+from pmpath.guide import FORMATS, render
+from pmpath.guide.html import render_html
+from pmpath.guide.markdown import render_markdown
+from pmpath.guide.svg import ladder_svg
+from pmpath.model import load_model
+from pmpath.model.knowledge import Knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG = "{http://www.w3.org/2000/svg}"

@@ -11,9 +11,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from pmpath import check_profile, parse_profile, schemas
+from pmpath import check_profile, parse_profile
 from pmpath.cli.main import cli
-from pmpath.profile import template
+from pmpath.profile.template import template
+from pmpath.source import schemas
 
 #: a template line holding a field or section that is switched off: "  # key: value"
 SWITCHED_OFF = re.compile(r"^(\s*)# ([a-z_]+:( .*)?)$")

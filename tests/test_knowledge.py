@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from pmpath import contract
-from pmpath.engine import load_model
+from pmpath.model import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -238,7 +238,7 @@ def read_all(pattern: str) -> str:
 def test_thresholds_have_units_rationales_and_a_use(k):
     rules_text = read_all("rules/*.yaml")
     levels_text = read_all("knowledge/levels.yaml")
-    code = read_all("engine/*.py")  # a few are read by code (e.g. breadth_min_years)
+    code = read_all("engine/**/*.py")  # a few are read by code (e.g. breadth_min_years)
     for tid, t in k.thresholds.items():
         assert t["unit"], tid
         assert len(t["rationale"].split()) >= 8, f"{tid}: say why this value"

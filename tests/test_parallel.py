@@ -16,7 +16,7 @@ import pytest
 from pool_jobs import Sleepy, Wedges
 
 from pmpath.errors import EngineError
-from pmpath.parallel import OrderedPool
+from pmpath.pool import OrderedPool
 
 HERE = Path(__file__).resolve().parent
 

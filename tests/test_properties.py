@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import any_profiles
 
-from pmpath import schemas
+from pmpath.source import schemas
 
 SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck), database=None)
 ORDER = ("aspiring", "apm", "pm", "senior_pm", "director", "vp", "cpo")

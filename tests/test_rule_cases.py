@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from pmpath import Engine
-from pmpath.cases import case_profile, check_case, run_cases
+from pmpath.validation.cases import case_profile, check_case, run_cases
 
 
 def _all_cases(engine):
@@ -63,7 +63,7 @@ def test_every_rule_fires_in_some_case(engine):
             fired.update(engine.recommend(profile).fired)
     ruleset = engine.model.ruleset
     read = {p.pred for r in ruleset.rules if r.id in fired for p in r.fact_patterns}
-    silent = engine.model.compiled.silent
+    silent = engine.compiled.silent
     fired |= {r.id for r in ruleset.rules if r.id in silent and r.concludes in read}
     never = [r.id for r in ruleset.rules if r.id not in fired and r.id not in _CANNOT_FIRE]
     assert not never, f"rules that never fire across all cases: {never}"

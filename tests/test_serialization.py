@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from strategies import any_profiles, bench_batch, share_work
 
 from pmpath import Engine, EngineError, Recommendation
-from pmpath import recommendation as recommendation_module
+from pmpath.results import compact as compact_module
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,7 +90,7 @@ def test_a_synthetic_pool_across_every_level_serialises_identically(engine):
 
 
 def test_cached_parts_starting_afresh_change_nothing(engine, monkeypatch):
-    monkeypatch.setattr(recommendation_module, "_CACHE_MAX", 3)
+    monkeypatch.setattr(compact_module, "_CACHE_MAX", 3)
     for profile in bench_batch().synthetic_profiles(300, seed=5):
         rec = engine.recommend(profile)
         assert _fresh(rec).to_json(indent=None) == _plain(rec)

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from pmpath import Engine, parse_profile
-from pmpath.batch import BatchError, BatchRun
+from pmpath.batch.run import BatchRun
 from pmpath.cli.main import cli
-from pmpath.errors import ProfileError
+from pmpath.errors import BatchError, ProfileError
 
 ROOT = Path(__file__).resolve().parent.parent
 PMPATH = [sys.executable, "-m", "pmpath.cli.main"]

@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 from pmpath.cli.main import cli
-from pmpath.ruleset import MAX_RULES_PER_FACT
+from pmpath.model.rules import MAX_RULES_PER_FACT
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "broken"

@@ -1,0 +1,95 @@
+"""The record a batch writes per profile: an `Outcome` of scoring, turned into a
+JSONL line (``ok`` with the result, or the error) or a CSV row.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pmpath.results.fit import Fit
+    from pmpath.results.recommendation import Recommendation
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+
+# -- scoring one record -------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """One record scored: what output formats are made from."""
+
+    id: str
+    source: str
+    line: int | None
+    recommendation: Recommendation | None = None
+    error: dict | None = None  # {"code", "path", "message", "line"?}
+    fit: Fit | None = None  # with --role: how the candidate fits the opening
+
+
+class Result(NamedTuple):
+    """What scoring one record gives the parent (it travels between processes).
+
+    ``ok`` is True (scored), False (an error record) or None (its id is in
+    ``skip_ids``: already written; ``payload`` is then the record itself).
+    """
+
+    id: str
+    ok: bool | None
+    payload: Any  # the output line (bytes), or the record when ok is None
+    level: str | None = None
+    specialization: str | None = None
+    code: str | None = None  # the error code of an error record
+    fit_score: int | None = None  # with --role
+    audit: tuple[str, bytes] | None = None  # (input sha256, JSONL record) when auditing
+
+
+def _line_json(line: int | None) -> str:
+    return "null" if line is None else str(line)
+
+
+def jsonl_ok(o: Outcome) -> bytes:
+    """``{"id":…,"ok":true,"source":…,"line":…,"recommendation":{…}}`` and a newline;
+    with a fit, ``"fit":{…}`` (fit output v1) after the recommendation."""
+    rec = o.recommendation
+    text = (
+        '{"id":'
+        + encode_basestring(o.id)
+        + ',"ok":true,"source":'
+        + encode_basestring(o.source)
+        + ',"line":'
+        + _line_json(o.line)
+        + ',"recommendation":'
+        + rec.to_json(indent=None)
+        + (',"fit":' + o.fit.to_json(indent=None) if o.fit is not None else "")
+        + "}\n"
+    )
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (from \ud800 escapes): escape everything
+        record = {"id": o.id, "ok": True, "source": o.source, "line": o.line}
+        record["recommendation"] = rec.to_dict()
+        if o.fit is not None:
+            record["fit"] = o.fit.to_dict()
+        return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
+
+
+def jsonl_error(o: Outcome) -> bytes:
+    """``{"id":…,"ok":false,"source":…,"line":…,"error":{code, path, message, line?}}``."""
+    record = {"id": o.id, "ok": False, "source": o.source, "line": o.line, "error": o.error}
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
+
+
+OUTPUT_FORMATS = ("jsonl", "csv")
+#: who infers: durable_rules (the engine's backend), or the plain-Python reference evaluator
+EVALUATORS = ("durable", "reference")

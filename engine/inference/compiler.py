@@ -1,0 +1,336 @@
+"""Compiling a `RuleSet` into a durable_rules ruleset definition (plain data).
+
+Each rule becomes one durable rule named by its id:
+
+- the section patterns of a rule become one pattern over the flat profile fact,
+  ``{"$and": [{"t": "profile"}, <tests on section__field>]}``, placed where the
+  first of them stands;
+- a derived fact becomes ``{"$and": [{"t": kind}, {"key": id}]}`` (not "id": durable_rules treats
+  ``id`` as the identity of a fact), negated as
+  ``"nK$not"``;
+- a condition on a derived fact that exactly one rule concludes is replaced by
+  that rule's conditions (its definition), when this is exact: a positive
+  condition by the definition itself (unless it has overlapping alternatives,
+  which would fire the consumer once per alternative); a negated one by the
+  inverted field tests, when the definition is field tests (on fields that are
+  never absent) plus derived facts the consumer already requires. So
+  ``gap: senior_pm.strategy`` becomes ``reached: pm`` and "not (owns a roadmap
+  and plans 3+ months ahead)". A fact no compiled rule reads is never asserted:
+  fewer derived facts is what makes durable_rules fast. The defining rules
+  still fire, for the trace. (``reached`` stays a fact: it chains the rungs.)
+- a rule with a negation also gets a guard, ``{"t": "phase", "n": stratum}``,
+  placed right after its first (positive) condition and before any negation.
+  The driver asserts each phase fact only once every lower stratum has
+  finished, so a negation is always evaluated against complete facts
+  (durable_rules never withdraws an activation once it has passed a `$not`).
+
+No durable_rules import here: the result is data, registered by `rete`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pmpath.model.memo import memo
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pmpath.model import Model
+
+from dataclasses import dataclass
+
+from pmpath.inference.facts import fact_key
+from pmpath.model.rules import (
+    FactPattern,
+    FieldTest,
+    Group,
+    Rule,
+    RuleSet,
+    SectionPattern,
+    fact_json,
+)
+
+_OPS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What the durable driver needs: the definition, and per rule what to assert."""
+
+    definition: dict  # {rule id: {"all": [...], "pri": n}}
+    #: rule id -> JSON template of the fact it asserts (``%s`` = state id), or None
+    #: when no rule consumes the conclusion
+    asserts: dict[str, str | None]
+    phases: tuple[int, ...]
+    #: the (section, field) pairs some rule reads: all the profile fact needs
+    fields: tuple[tuple[str, str], ...]
+    #: rules left out of the durable definition: `possible` rules whose conclusion
+    #: every consumer reads through their inlined conditions (see `SILENT_KINDS`)
+    silent: frozenset[str] = frozenset()
+
+
+#: derived facts never replaced by their definition (the ladder's chain)
+KEPT_KINDS = ("reached", "reachable")
+#: kinds whose rules are not registered in durable when every consumer inlines them:
+#: a `possible` fact only bounds the level, and the rule that reads it shows the
+#: values it read (firing them all would cost as much as the rest of the inference)
+SILENT_KINDS = ("possible",)
+#: kinds run before inference, never by durable (see `pmpath.implications`)
+PRE_KINDS = ("implied",)
+#: kinds whose definition is inlined even with overlapping alternatives (a consumer
+#: that fires twice concludes the same fact twice: harmless for the ladder's rules)
+INLINE_ALTERNATIVES = ("possible",)
+
+
+def compile_ruleset(ruleset: RuleSet) -> Compiled:
+    definitions = {
+        pred: rules[0].when
+        for pred, rules in ruleset.concluders.items()
+        if len(rules) == 1 and pred[0] not in KEPT_KINDS
+    }
+    definition = {}
+    consumed: set = set()
+    phases: set[int] = set()
+    for rule in ruleset.rules:
+        if rule.concludes[0] in PRE_KINDS:
+            continue
+        when = inline(rule.when, definitions)
+        definition[rule.id] = compile_rule(rule, when)
+        consumed.update(p.pred for p in when if isinstance(p, FactPattern))
+        if any(p.negated for p in when):
+            phases.add(rule.stratum)
+    silent = frozenset(
+        rule.id
+        for rule in ruleset.rules
+        if rule.concludes[0] in SILENT_KINDS and rule.concludes not in consumed
+    )
+    for rule_id in silent:
+        del definition[rule_id]
+    silent |= {rule.id for rule in ruleset.rules if rule.concludes[0] in PRE_KINDS}
+    asserts = {
+        rule.id: fact_json(*rule.concludes) if rule.concludes in consumed else None
+        for rule in ruleset.rules
+        if rule.id not in silent
+    }
+    fields = sorted(
+        {
+            (p.section, t.field)
+            for rule in ruleset.rules
+            for p in rule.section_patterns
+            if p.section != "*"
+            for t in p.tests.tests()
+        }
+    )
+    return Compiled(definition, asserts, tuple(sorted(phases)), tuple(fields), silent)
+
+
+def _key(p) -> tuple:
+    """What makes two conditions the same condition (lines and provenance aside)."""
+    if isinstance(p, FactPattern):
+        return ("fact", p.pred, p.negated)
+    return ("section", p.section, p.tests)
+
+
+def inline(when: tuple, definitions: dict) -> tuple:
+    """``when`` with derived-fact conditions replaced by their definitions where exact."""
+    positive = _inline_positive(when, definitions, depth=0)
+    context = {_key(p) for p in positive}
+    out: dict = {}
+    for p in positive:
+        if isinstance(p, FactPattern) and p.negated and p.pred in definitions:
+            definition = _inline_positive(definitions[p.pred], definitions, depth=1)
+            inverted = _inverted(tuple(definition), context)
+            if inverted is not None:
+                p = inverted
+        out.setdefault(_key(p), p)
+    return tuple(out.values())
+
+
+def _inline_positive(when: tuple, definitions: dict, depth: int) -> list:
+    out: dict = {}
+    for p in when:
+        if (
+            isinstance(p, FactPattern)
+            and not p.negated
+            and p.pred in definitions
+            and depth < 8
+            and (p.kind in INLINE_ALTERNATIVES or not _has_alternatives(definitions[p.pred]))
+        ):
+            expanded = _inline_positive(definitions[p.pred], definitions, depth + 1)
+        else:
+            expanded = [p]
+        for q in expanded:
+            out.setdefault(_key(q), q)
+    return list(out.values())
+
+
+def _has_alternatives(when: tuple) -> bool:
+    def walk(group: Group) -> bool:
+        return any(
+            isinstance(item, Group) and (item.mode == "any" or walk(item)) for item in group.items
+        )
+
+    return any(isinstance(p, SectionPattern) and walk(p.tests) for p in when)
+
+
+def _inverted(when: tuple, context: set) -> SectionPattern | None:
+    """Not-``when`` as one section pattern, given that ``context`` holds, or None if inexact."""
+    groups = []
+    for p in when:
+        if isinstance(p, FactPattern):
+            if p.negated or _key(p) not in context:
+                return None  # not(A and B) with B unknown is a disjunction across facts
+        elif p.section == "*":
+            return None
+        else:  # exact with unknowns too: `_invert` flips what a test says on an absent field
+            groups.append((p.section, _invert(p.tests)))
+    if not groups:
+        return None
+    if len(groups) == 1:
+        section, group = groups[0]
+        return SectionPattern(section, group, when[0].line)
+    # Several sections: one flat profile fact in durable, so one disjunction over
+    # prefixed keys (section "" means the fields are already full keys).
+    alternatives = tuple(_prefixed(group, section) for section, group in groups)
+    return SectionPattern("", Group("all", (Group("any", alternatives),)), when[0].line)
+
+
+def _prefixed(group: Group, section: str) -> Group:
+    return Group(
+        group.mode,
+        tuple(
+            _prefixed(item, section)
+            if isinstance(item, Group)
+            else FieldTest(
+                fact_key(section, item.field),
+                item.op,
+                item.value,
+                item.threshold,
+                item.line,
+                item.absent,
+            )
+            for item in group.items
+        ),
+    )
+
+
+_INVERSE = {"eq": "ne", "ne": "eq", "gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
+
+
+def _invert(group: Group) -> Group:
+    items = []
+    for item in group.items:
+        if isinstance(item, Group):
+            items.append(_invert(item))
+        elif item.op == "in":
+            # not (given and in [a, b]) = not given, or given and not a and not b
+            tests = tuple(FieldTest(item.field, "ne", v, None, item.line) for v in item.value)
+            if item.absent:  # not (not given or in [...]) = given and not a and not b
+                items.append(Group("all", tests))
+            else:
+                absent = FieldTest(item.field, "absent", None, None, item.line)
+                items.append(
+                    Group("all", (Group("any", (Group("all", (absent,)), Group("all", tests))),))
+                )
+        else:  # not (t, or not given) = given and not t; not t = not given, or not t
+            items.append(
+                FieldTest(
+                    item.field,
+                    _INVERSE[item.op],
+                    item.value,
+                    item.threshold,
+                    item.line,
+                    not item.absent,
+                )
+            )
+    if len(items) == 1:
+        return items[0] if isinstance(items[0], Group) else Group("all", (items[0],))
+    mode = "any" if group.mode == "all" else "all"
+    if mode == "any":  # each alternative must be a group for the compiler
+        items = [i if isinstance(i, Group) else Group("all", (i,)) for i in items]
+        return Group("all", (Group("any", tuple(items)),))
+    return Group("all", tuple(items))
+
+
+def compile_rule(rule: Rule, when: tuple) -> dict:
+    """One durable rule from ``when``: the rule's conditions after `inline`."""
+    negations = any(p.negated for p in when)
+    patterns = []
+    sections = [p for p in when if isinstance(p, SectionPattern)]
+    merged = False
+    for i, pattern in enumerate(when):
+        if isinstance(pattern, SectionPattern):
+            if merged:
+                continue
+            merged = True
+            compiled = compile_sections(sections, i)
+        else:
+            compiled = compile_pattern(pattern, i)
+        patterns.append(compiled)
+        if len(patterns) == 1 and negations:
+            patterns.append(guard(rule.stratum))
+    out: dict = {"all": patterns}
+    if rule.priority is not None:
+        out["pri"] = rule.priority
+    return out
+
+
+def guard(stratum: int) -> dict:
+    return {"g": {"$and": [{"t": "phase"}, {"n": stratum}]}}
+
+
+def compile_pattern(pattern: FactPattern, index: int) -> dict:
+    test = {"$and": [{"t": pattern.kind}, {"key": pattern.id}]}
+    return {f"n{index}$not": test} if pattern.negated else {f"p{index}": test}
+
+
+def compile_sections(patterns: list[SectionPattern], index: int) -> dict:
+    """All of a rule's section patterns as one pattern over the flat profile fact."""
+    tests: list[dict] = []
+    typed = False
+    for p in patterns:
+        tests.extend(compile_group(p.tests, "" if p.section in ("*", "") else p.section))
+        typed = typed or p.section != "*"
+    if typed:
+        tests.insert(0, {"t": "profile"})
+    elif not tests:  # a bare '*' pattern: a hazard, rejected by validation
+        tests = [{"$ex": {"t": 1}}]
+    return {f"p{index}": tests[0] if len(tests) == 1 else {"$and": tests}}
+
+
+def compile_group(group: Group, section: str) -> list[dict]:
+    """The tests of a group as a list to AND together."""
+    parts = []
+    for item in group.items:
+        if isinstance(item, Group):
+            if item.mode == "any":
+                parts.append({"$or": [_one(compile_group(g, section)) for g in item.items]})
+            else:
+                parts.extend(compile_group(item, section))
+        else:
+            parts.append(compile_test(item, section))
+    return parts
+
+
+def _one(tests: list[dict]) -> dict:
+    return tests[0] if len(tests) == 1 else {"$and": tests}
+
+
+def compile_test(test: FieldTest, section: str) -> dict:
+    """One field test; a test true on a field not given also passes when it is absent."""
+    key = fact_key(section, test.field) if section else test.field
+    if test.op == "absent":
+        return {"$nex": {key: 1}}
+    if test.op == "eq":
+        compiled = {key: test.value}
+    elif test.op == "in":
+        compiled = {"$or": [{key: v} for v in test.value]}
+    else:
+        compiled = {_OPS[test.op]: {key: test.value}}
+    if test.absent:
+        return {"$or": [compiled, {"$nex": {key: 1}}]}
+    return compiled
+
+
+def compiled_for(model: Model) -> Compiled:
+    """``model``'s rules compiled, once per model (each worker process compiles its own)."""
+    return memo(model, "compiled", lambda m: compile_ruleset(m.ruleset))

@@ -1,0 +1,223 @@
+"""The one module that touches durable_rules (2.0.28, its C Rete core).
+
+`DurableSession` registers a compiled ruleset once and runs profiles through
+it, one state id per run, deleted in ``finally``, under one lock (the C core
+is not thread-safe). Two drivers share the same compiled rules:
+
+- ``lean`` (default) calls the C engine (``durable_rules_engine``) directly:
+  assert the profile fact, then loop start/complete over the agenda, reading
+  each fired rule's name and asserting its conclusion from a prepared JSON
+  template. Cost per fired rule: a few microseconds. Creating a durable state
+  costs more than a whole inference (it clears per-node indexes for every
+  join in the ruleset), so the lean driver keeps one state and, after each
+  profile, retracts everything it asserted (phase facts first, so no negation
+  can wake up), leaving the state empty; every ``RECYCLE`` runs, or after any
+  error, the state is deleted and a fresh one started. Live states: one.
+- ``host`` goes through durable's Python ``Host`` with actions bound by
+  ``get_action``: the stock, documented way (tens of microseconds per fired
+  rule). Its background timer threads are disabled, and exceptions that
+  durable swallows into ``state['exception']`` are raised as `EngineError`.
+
+Both assert the phase fact of each stratum after the strata below finish, so
+negations only see complete facts. The benchmarks run both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import itertools
+import json
+import threading
+
+import durable_rules_engine as _dre
+from durable import engine as _durable
+
+from pmpath.errors import EngineError
+from pmpath.inference.compiler import Compiled
+
+BACKENDS = ("lean", "host")
+
+# result codes of durable_rules_engine.assert_fact(s)
+_OK, _NOT_HANDLED, _OBSERVED = 0, 1, 2
+
+_names = itertools.count(1)
+
+
+class DurableSession:
+    """A compiled ruleset registered in durable_rules, ready to run profiles."""
+
+    def __init__(self, compiled: Compiled, name: str, backend: str = "lean"):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        self.backend = backend
+        self.name = f"{name}-{next(_names)}"  # unique per process: one registration per engine
+        self._asserts = compiled.asserts
+        self._phase_json = [
+            '{"sid":"%s","t":"phase","n":' + str(int(n)) + "}" for n in compiled.phases
+        ]
+        self._lock = threading.Lock()
+        self._sids = itertools.count(1)
+        self._lean_sid = str(next(self._sids))
+        self._lean_runs = 0
+        definition = copy.deepcopy(compiled.definition)  # registration mutates it
+        try:
+            if backend == "lean":
+                self._handle = _dre.create_ruleset(self.name, json.dumps(definition))
+            else:
+                self._host = _QuietHost()
+                self._host.bind(self._asserts)
+                for rule_id, rule in definition.items():
+                    rule["run"] = rule_id
+                self._host.register_rulesets({self.name: definition})
+        except Exception as exc:  # durable raises bare Exceptions with C error codes
+            raise EngineError(f"durable_rules rejected the compiled ruleset: {exc}") from exc
+
+    def run_encoded(self, facts: list[str]) -> list[str]:
+        """Assert one profile's facts, each JSON text starting ``{"sid":"%s",`` (see
+        `pmpath.facts.FactEncoder`); return the ids of the rules that fired."""
+        with self._lock:
+            if self.backend == "lean":
+                return self._run_lean(facts)
+            return self._run_host(facts)
+
+    # -- lean driver ----------------------------------------------------------
+    RECYCLE = 1000
+
+    def _run_lean(self, facts: list[str]) -> list[str]:
+        handle = self._handle
+        sid = self._lean_sid
+        fired: list[str] = []
+        asserted: list[str] = []
+        state = None
+        clean = False
+        try:
+            for template in facts:
+                message = template % sid
+                _, state = _dre.assert_fact(handle, message)
+                asserted.append(message)
+            self._drain(handle, state, sid, fired, asserted)
+            for phase in self._phase_json:
+                message = phase % sid
+                _dre.assert_fact(handle, message)
+                asserted.append(message)
+                self._drain(handle, state, sid, fired, asserted)
+            clean = self._reset(handle, state, asserted)
+        except Exception as exc:
+            raise EngineError(f"durable_rules failed on a profile: {exc}") from exc
+        finally:
+            self._lean_runs += 1
+            if not clean or self._lean_runs % self.RECYCLE == 0:
+                self._new_state(state, busy=not clean)
+        return fired
+
+    def _drain(
+        self, handle: int, state: int, sid: str, fired: list[str], asserted: list[str]
+    ) -> None:
+        started = _dre.start_action_for_state(handle, state)
+        if started is None:
+            return
+        message = started[1]
+        asserts = self._asserts
+        assert_fact, complete = _dre.assert_fact, _dre.complete_and_start_action
+        add_fired, add_asserted = fired.append, asserted.append
+        while message is not None:
+            # the message is {"<rule id>": {...}}; rule ids never need escaping
+            rule_id = message[2 : message.index('"', 2)]
+            add_fired(rule_id)
+            template = asserts[rule_id]
+            if template is not None:
+                fact = template % sid
+                if assert_fact(handle, fact)[0] == _OK:  # _OBSERVED: already known
+                    add_asserted(fact)
+            message = complete(handle, state)
+
+    def _reset(self, handle: int, state: int, asserted: list) -> bool:
+        """Retract a run's facts, newest first; True if the state is empty and quiet."""
+        _dre.retract_facts(handle, "[" + ",".join(reversed(asserted)) + "]")
+        # a retraction that woke a rule is never expected: then start afresh
+        return _dre.start_action_for_state(handle, state) is None
+
+    def _new_state(self, state: int | None, busy: bool) -> None:
+        """Delete the current state (it exists once a fact was asserted) and pick a new id."""
+        handle, sid = self._handle, self._lean_sid
+        self._lean_sid = str(next(self._sids))
+        if state is None:
+            return  # nothing was asserted: there is no state, and deleting one crashes
+        with contextlib.suppress(Exception):
+            if busy:  # finish any action in progress: deleting a busy state crashes
+                while _dre.complete_and_start_action(handle, state) is not None:
+                    pass
+            _dre.delete_state(handle, sid)
+
+    # -- host driver ----------------------------------------------------------
+    def _run_host(self, facts: list[str]) -> list[str]:
+        host = self._host
+        sid = str(next(self._sids))
+        host.fired[sid] = fired = []
+        # One fact per call: durable's Host raises MessageNotHandledException for a
+        # fact no rule matches, and for a batch it skips the actions of the rest.
+        messages = [json.loads(f % sid) for f in facts]
+        messages += [json.loads(phase % sid) for phase in self._phase_json]
+        try:
+            for message in messages:
+                with contextlib.suppress(_durable.MessageNotHandledException):
+                    self._check(host.assert_fact(self.name, message))
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise EngineError(f"durable_rules failed on a profile: {exc}") from exc
+        finally:
+            host.fired.pop(sid, None)
+            with contextlib.suppress(Exception):
+                host.delete_state(self.name, sid)
+        return fired
+
+    @staticmethod
+    def _check(state) -> None:
+        if isinstance(state, dict) and state.get("exception"):
+            raise EngineError(f"a rule action failed inside durable_rules: {state['exception']}")
+
+    def close(self) -> None:
+        """Free the ruleset in the C core (the session is unusable afterwards)."""
+        with self._lock:
+            handle = getattr(self, "_handle", None)
+            if handle is not None:
+                _dre.delete_ruleset(handle)
+                self._handle = None
+
+
+class _QuietHost(_durable.Host):
+    """durable's Host without its background dispatch threads, actions by rule id."""
+
+    def __init__(self) -> None:
+        self.fired: dict[str, list[str]] = {}
+        self._actions: dict = {}
+        super().__init__()
+
+    def _run(self) -> None:  # the default starts timer threads that race the caller
+        pass
+
+    def bind(self, asserts: dict[str, str | None]) -> None:
+        for rule_id, template in asserts.items():
+            self._actions[rule_id] = _make_action(self, rule_id, template)
+
+    def get_action(self, action_name: str):
+        return self._actions[action_name]
+
+
+def _make_action(host: _QuietHost, rule_id: str, template: str | None):
+    fact = json.loads(template % "0") if template is not None else None
+    if fact is not None:
+        del fact["sid"]
+
+    def action(c):  # durable requires exactly one argument
+        host.fired[c.s.sid].append(rule_id)
+        if fact is not None:
+            # already concluded by another rule, or matched by none: both fine
+            with contextlib.suppress(
+                _durable.MessageObservedException, _durable.MessageNotHandledException
+            ):
+                c.assert_fact(dict(fact))
+
+    return action

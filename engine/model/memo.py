@@ -1,0 +1,31 @@
+"""Values worked out once per loaded model or ruleset, kept on the object itself.
+
+``memo(owner, name, build)`` returns ``build(owner)``, computing it the first
+time and keeping it in the owner's ``_memo`` (so it lives and dies with the
+model: no module-level cache, nothing keyed by ``id()``). Owners drop ``_memo``
+when pickled (`Model` goes to worker processes), and each process builds its
+own. Two threads building at once both compute the same value; one is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def memo(owner: Any, name: str, build: Callable[[Any], T]) -> T:
+    """``build(owner)``, computed once per owner and kept on it."""
+    store = vars(owner).get("_memo")
+    if store is None:
+        store = vars(owner).setdefault("_memo", {})
+    try:
+        return store[name]
+    except KeyError:
+        return store.setdefault(name, build(owner))
+
+
+def without_memo(state: dict) -> dict:
+    """An owner's ``__dict__`` for pickling: everything but the memo."""
+    return {k: v for k, v in state.items() if k != "_memo"}

@@ -1,0 +1,244 @@
+"""Advice that reads the whole model: the questions that would settle an unknown
+rung, how long until a tenure requirement holds, and the rungs and steps up
+to a target. Each plan is built once per model (`pmpath.model.memo`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pmpath.explain.possible import _predicates, could_hold
+from pmpath.model.memo import memo
+from pmpath.model.rules import NO_PRIORITY, FactPattern, Rule
+from pmpath.profile.fields import sections
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pmpath.model import Model
+    from pmpath.results.recommendation import Recommendation
+
+
+# -- questions ---------------------------------------------------------------------
+
+
+def _question_plan(model: Model) -> tuple:
+    """Per requirement, the profile fields its rules read (signals followed), in rule
+    order; the fields the specialization reads; the questions' order; the rungs' index.
+    Built once per model."""
+    return memo(model, "questions", _build_question_plan)
+
+
+def _build_question_plan(model: Model) -> tuple:
+    ruleset = model.ruleset
+
+    def reads(rule: Rule, seen: frozenset = frozenset()) -> list[str]:
+        out: list[str] = []
+        for p in rule.when:
+            if isinstance(p, FactPattern):
+                if p.kind == "signal" and p.pred not in seen:
+                    for r in ruleset.concluders.get(p.pred, ()):
+                        out += reads(r, seen | {p.pred})
+            elif p.section not in ("derived", "*", ""):
+                out += [f"{p.section}.{t.field}" for t in p.tests.tests()]
+        return out
+
+    by_req: dict[str, list[str]] = {}
+    for rule in ruleset.rules:
+        if rule.concludes[0] == "met":
+            by_req.setdefault(rule.concludes[1], []).extend(reads(rule))
+
+    def split(dotted: str) -> tuple[str, str, str]:
+        section, _, name = dotted.partition(".")
+        return dotted, section, name
+
+    fields = {req: tuple(map(split, dict.fromkeys(f))) for req, f in by_req.items()}
+    work = tuple(
+        split(f"work.{kind}") for kind in ("feature", "growth", "scaling", "pmf_expansion")
+    )
+    k = model.knowledge
+    order = {f: i for i, f in enumerate(k.questions)}
+    index = {lv.id: lv.index for lv in k.levels}
+    return fields, work, order, index
+
+
+def _questions_for(rec: Recommendation) -> list[dict]:
+    k = rec.model.knowledge
+    fields_of, work_fields, order, index = _question_plan(rec.model)
+    profile = rec.profile
+    here = k.level_by_id[rec.level].index
+    top = k.level_by_id[rec.possible].index
+    found: dict[str, dict] = {}  # field -> what it could change
+
+    def entry(dotted: str) -> dict:
+        item = found.get(dotted)
+        if item is None:
+            item = found[dotted] = {"settles": [], "changes": set()}
+        return item
+
+    # the next rung's requirements whose status is unknown, then every rung up to
+    # the highest one not ruled out: their fields not given decide them
+    for level in k.levels[here + 1 : max(top, here + 1) + 1]:
+        nxt = level.index == here + 1
+        for req in level.requirements:
+            if nxt and req.id not in rec.unknown:
+                continue
+            for dotted, section, name in fields_of.get(req.id, ()):
+                if profile[section].get(name) is not None:
+                    continue
+                item = entry(dotted)
+                if level.index <= top:
+                    if level.id not in item["settles"]:
+                        item["settles"].append(level.id)
+                    item["changes"].add("level")
+                else:
+                    item["changes"].add("gaps")
+                if nxt:
+                    item["changes"].add("gaps")
+    for req_id in rec.strengthen:
+        if req_id in rec.unknown:
+            for dotted, section, name in fields_of.get(req_id, ()):
+                if profile[section].get(name) is None:
+                    entry(dotted)["changes"].add("gaps")
+    if rec.level != "aspiring":
+        for dotted, section, name in work_fields:
+            if profile[section].get(name) is None:
+                entry(dotted)["changes"].add("specialization")
+
+    def decisive(item: tuple[str, dict]) -> tuple:
+        dotted, entry = item
+        settles = entry["settles"]
+        lowest = min((index[s] for s in settles), default=99)
+        return (lowest, -len(settles), "level" not in entry["changes"], order.get(dotted, 999))
+
+    out = []
+    for dotted, entry in sorted(found.items(), key=decisive):
+        asked = k.questions.get(dotted)
+        out.append(
+            {
+                "field": dotted,
+                "question": asked["question"] if asked else f"What is your {dotted}?",
+                "settles": entry["settles"],
+                "changes": [
+                    c for c in ("level", "gaps", "specialization") if c in entry["changes"]
+                ],
+                "source": asked["source"] if asked else "productplan",
+            }
+        )
+    return out
+
+
+# -- tenure and the rungs up to a target -------------------------------------------
+
+_YEARS_WORDS = {
+    "product_years": "in product",
+    "total_years": "of work",
+    "people_management_years": "managing people",
+}
+
+
+def _years_rules(model: Model, requirement: str) -> list[Rule]:
+    """The `met` rules of ``requirement`` that test years of experience only (found
+    once per model)."""
+    return memo(model, "years", _build_years_rules).get(requirement, [])
+
+
+def _build_years_rules(model: Model) -> dict[str, list[Rule]]:
+    return {req: _find_years_rules(model, req) for req in model.knowledge.requirements}
+
+
+def _find_years_rules(model: Model, requirement: str) -> list[Rule]:
+    out = []
+    for rule in model.ruleset.concluders.get(("met", requirement), ()):
+        tests = [t for p in rule.section_patterns for t in p.tests.tests()]
+        sections = {p.section for p in rule.section_patterns}
+        if (
+            tests
+            and sections == {"experience"}
+            and all(t.op in ("gte", "gt") and t.field in _YEARS_WORDS for t in tests)
+        ):
+            out.append(rule)
+    return out
+
+
+def _is_tenure(model: Model, requirement: str) -> bool:
+    return bool(_years_rules(model, requirement))
+
+
+def _time_to_go(rec: Recommendation, requirement: str) -> str | None:
+    best: tuple[float, str] | None = None
+    experience = rec.profile["experience"]
+    for rule in _years_rules(rec.model, requirement):
+        tests = [t for p in rule.section_patterns for t in p.tests.tests()]
+        needs = []
+        for t in tests:
+            actual = experience.get(t.field)
+            if actual is None:
+                break
+            needs.append((max(t.value - actual, 0), t.field))
+        else:
+            need, field = max(needs)
+            if need > 0 and (best is None or need < best[0]):
+                best = (need, field)
+    if best is None:
+        return None
+    need, field = best
+    amount = f"{need:.1f}".rstrip("0").rstrip(".")
+    unit = "year" if amount == "1" else "years"
+    return f"about {amount} more {unit} {_YEARS_WORDS[field]}"
+
+
+def _path_to_target(rec: Recommendation) -> list[dict]:
+    k = rec.model.knowledge
+    met_of = _predicates(rec.model)[0]
+    facts = sections(rec.profile, rec.derived)
+    known = set(rec._concluded) | {("reached", lv.id) for lv in k.levels}
+    here = k.level_by_id[rec.level].index
+    top = k.level_by_id[rec.target].index
+    out = []
+    for level in k.levels[here + 1 : top + 1]:
+        if level.id == rec.next_level:
+            gaps = [rec._requirement_item(r) for r in rec.gaps]
+            steps = [rec._step_item(s) for s in rec.steps]
+        else:
+            gaps, unmet = [], set()
+            for req in level.requirements:
+                if any(holds(facts, known) for holds in met_of.get(req.id, ())):
+                    continue
+                possible = could_hold(rec.model, req.id, facts)
+                status = "unknown" if possible else "unmet"
+                if status == "unmet":
+                    unmet.add(req.id)
+                gaps.append(rec._requirement_item(req.id, status))
+            steps = _far_steps(rec, facts, known, unmet)
+        out.append({"id": level.id, "title": level.title, "gaps": gaps, "steps": steps})
+    return out
+
+
+def _far_steps(rec: Recommendation, facts: dict, known: set, unmet: set) -> list[dict]:
+    k = rec.model.knowledge
+    assumed = known | {("gap", r) for r in unmet}
+    chosen: dict[str, tuple[int, list[Rule]]] = {}
+    for rule, holds in _predicates(rec.model)[2]:
+        if rule.gap not in unmet:
+            continue
+        if holds(facts, assumed):
+            step = rule.concludes[1]
+            priority = rule.priority if rule.priority is not None else NO_PRIORITY
+            best, rules = chosen.get(step, (priority, []))
+            chosen[step] = (min(best, priority), [*rules, rule])
+    ordered = sorted(chosen, key=lambda s: (chosen[s][0], k.steps[s].index))
+    out = []
+    for step_id in ordered:
+        step = k.steps[step_id]
+        rules = chosen[step_id][1]
+        why = [rec._why_for_gap(rule) for rule in rules]
+        out.append(
+            {
+                "id": step.id,
+                "title": step.title,
+                "why": " Also: ".join(dict.fromkeys(why)),
+                "source": step.source,
+                "rules": [r.id for r in rules],
+                "answers": [r.gap for r in rules],
+            }
+        )
+    return out

@@ -1,0 +1,385 @@
+"""Output v1 as JSON, fast: per-model templates of every part's fixed text,
+filled per recommendation, byte-identical to ``json.dumps`` of ``to_dict()``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import weakref
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING, Any
+
+from pmpath.model.memo import memo
+from pmpath.model.rules import FactPattern, Pred, Rule
+from pmpath.results.advice import _is_tenure
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pmpath.model import Model
+    from pmpath.results.recommendation import Recommendation
+
+
+# -- the compact JSON fast path -------------------------------------------------------
+#
+# Output v1 is ~10 KB of JSON, and most of it is fixed text: titles, descriptions,
+# reasons, sources, keys. Only the evidence items' ``facts``, the profile's id and
+# name and the warnings read the profile's values; the rest depends on which rules
+# fired, and each part on a few of them only:
+#
+# - the level block on the fired rules in the *level cone* (the rules a level fact can
+#   rest on: reached, met, signals...), the specialization block (with the shape) on
+#   those in its cone, the path on those in its cone;
+# - the next level's gaps on the level and the gap rules fired; the next steps on the
+#   level and the step rules fired;
+# - the trace on every fired rule, each rule's evidence item being fixed text around
+#   its facts.
+#
+# So a few hundred cached texts serve any number of profiles (a candidate pool fires
+# thousands of distinct rule sets, but a few dozen distinct sets within each cone).
+# Every cached text is made by the part's own builder (`Recommendation._level_block`
+# and friends, shared with `to_dict`) run through `json.dumps`, with placeholders where
+# per-profile text goes, so the two paths cannot drift; tests/test_serialization.py
+# holds them byte-identical over many profiles.
+
+_dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+_CACHE_MAX = 4096  # texts kept per kind of part before that cache starts afresh
+
+
+def _scalar_json(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False)`` for the scalars facts hold, faster."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and value == value and value not in (math.inf, -math.inf):
+        return float.__repr__(value)
+    return _dumps(value)  # anything else: exactly what json.dumps says
+
+
+class _Hole:
+    """A placeholder for text that each profile brings."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+_HOLE = _Hole("list")
+
+
+def _split(value: Any) -> list[str]:
+    """The JSON text of ``value`` around its holes: n holes give n + 1 strings."""
+    segments: list = [""]
+
+    def walk(v: Any) -> None:
+        if isinstance(v, _Hole):
+            segments.append(v)
+            segments.append("")
+        elif isinstance(v, dict):
+            segments[-1] += "{"
+            for i, (key, item) in enumerate(v.items()):
+                segments[-1] += ("," if i else "") + _dumps(key) + ":"
+                walk(item)
+            segments[-1] += "}"
+        elif isinstance(v, list | tuple):
+            segments[-1] += "["
+            for i, item in enumerate(v):
+                if i:
+                    segments[-1] += ","
+                walk(item)
+            segments[-1] += "]"
+        else:
+            segments[-1] += _dumps(v)
+
+    walk(value)
+    return [s for s in segments if not isinstance(s, _Hole)]
+
+
+class _RuleEvidence:
+    """One rule's evidence item: fixed text around the ``facts`` the rule read."""
+
+    __slots__ = ("constant", "fields", "head", "one")
+
+    def __init__(self, rule: Rule):
+        # what `Recommendation.facts_read` reads, in its key order (a key read
+        # twice keeps its first place and its last value)
+        reads: dict[str, tuple] = {}
+        for p in rule.when:
+            if isinstance(p, FactPattern):
+                reads[f"{p.kind}:{p.id}"] = (None, _dumps(not p.negated))
+                continue
+            for t in p.tests.tests():
+                reads[f"{p.section}.{t.field}"] = (p.section, t.field)
+        head = {"rule": rule.id, "because": rule.because, "source": rule.source, "facts": {}}
+        self.head = _dumps(head)[:-3] + "{"  # up to the facts' opening brace
+        #: (text before the value, section or None, field) per key; for a
+        #: constant the text is the whole "key":value pair
+        fields = []
+        for i, (key, (section, name)) in enumerate(reads.items()):
+            lead = ("," if i else "") + _dumps(key) + ":"
+            fields.append((lead + name, None, None) if section is None else (lead, section, name))
+        self.fields = tuple(fields)
+        variable = [f for f in fields if f[1] is not None]
+        self.constant = None
+        #: (text up to the value, section, field, text after) when it read exactly one
+        self.one = None
+        if not variable:  # the whole text: the rule read no profile value (facts by id)
+            self.constant = self.render({}, {})
+        if len(variable) == 1:
+            i = fields.index(variable[0])
+            before = self.head + "".join(f[0] for f in fields[:i]) + variable[0][0]
+            after = "".join(f[0] for f in fields[i + 1 :]) + "}}"
+            self.one = (before, variable[0][1], variable[0][2], after)
+
+    def render(self, profile: dict, derived: dict) -> str:
+        if self.constant is not None:
+            return self.constant
+        if self.one is not None:
+            before, section, name, after = self.one
+            fact = derived if section == "derived" else profile.get(section, {})
+            return before + _scalar_json(fact.get(name)) + after
+        parts = [self.head]
+        for lead, section, name in self.fields:
+            if section is None:
+                parts.append(lead)
+            else:
+                fact = derived if section == "derived" else profile.get(section, {})
+                parts.append(lead + _scalar_json(fact.get(name)))
+        parts.append("}}")
+        return "".join(parts)
+
+
+class _LevelPart:
+    __slots__ = ("after", "before", "items", "level", "next_level")
+
+
+class _SpecPart:
+    __slots__ = ("after", "before", "items", "shape", "specialization")
+
+
+class _PathPart:
+    __slots__ = ("items", "path", "text")
+
+
+class _CompactCodec:
+    """The cached JSON text of one model's output parts (see above)."""
+
+    def __init__(self, model: Model):
+        self.model_ref = weakref.ref(model)
+        rules = model.ruleset.rules
+        self.order = model.rule_order
+        #: rule id -> the facts it rests on (its positive fact patterns)
+        self.premises: dict[str, tuple[Pred, ...]] = {
+            r.id: tuple(p.pred for p in r.fact_patterns if not p.negated) for r in rules
+        }
+        evidence = [_RuleEvidence(r) for r in rules]
+        #: per rule, in rule order: its evidence text, or what renders it with a profile
+        self.items = [e.constant if e.constant is not None else e for e in evidence]
+
+        def concluding(*kinds: str) -> list[Pred]:
+            return [r.concludes for r in rules if r.concludes[0] in kinds]
+
+        self.level_cone = self._cone(concluding("level"))
+        reach = frozenset(i for i, r in enumerate(rules) if r.concludes[0] == "reachable")
+        self.spec_cone = self._cone(concluding("specialization", "shape"))
+        self.path_cone = self._cone(concluding("path"))
+        self.gap_rules = frozenset(
+            i for i, r in enumerate(rules) if r.concludes[0] in ("gap", "unknown")
+        )
+        #: what the level block depends on: its support, the rungs not ruled out, and
+        #: the statuses of the placed rung's typical requirements
+        self.level_key = self.level_cone | reach | self.gap_rules
+        #: place of a `ladder.gap` rule of a requirement of years -> the requirement
+        #: (its time to go reads the profile: see `Recommendation.time_to_go`)
+        self.tenure_gaps = {
+            i: r.concludes[1]
+            for i, r in enumerate(rules)
+            if r.concludes[0] == "gap" and _is_tenure(model, r.concludes[1])
+        }
+        self.step_rules = frozenset(i for i, r in enumerate(rules) if r.concludes[0] == "step")
+        self._top: str | None = None
+        self._levels: dict[frozenset, _LevelPart] = {}
+        self._specs: dict[frozenset, _SpecPart] = {}
+        self._paths: dict[frozenset, _PathPart] = {}
+        self._next: dict[tuple, str] = {}
+        self._steps: dict[tuple, str] = {}
+
+    def _cone(self, preds: list[Pred]) -> frozenset[int]:
+        """Places (in rule order) of every rule that ``preds`` may rest on, transitively."""
+        model = self.model_ref()
+        concluders = model.ruleset.concluders
+        found: set[int] = set()
+        seen: set[Pred] = set()
+        stack = list(preds)
+        while stack:
+            pred = stack.pop()
+            if pred in seen:
+                continue
+            seen.add(pred)
+            for rule in concluders.get(pred, ()):
+                found.add(self.order[rule.id])
+                stack.extend(self.premises[rule.id])
+        return frozenset(found)
+
+    def _top_template(self, rec: Recommendation) -> str:
+        """The top level of output v1 as a %-template with a named hole for each part."""
+        if self._top is None:
+            names = [
+                "profile",
+                "level",
+                "next_level",
+                "path",
+                "path_evidence",
+                "specialization",
+                "next_steps",
+                "trace",
+                "warnings",
+                "questions",
+                "target",
+            ]
+            skeleton = rec._assemble(**{name: _Hole(name) for name in names})
+            texts = [text.replace("%", "%%") for text in _split(skeleton)]
+            order = [v.name for v in skeleton.values() if isinstance(v, _Hole)]
+            self._top = texts[0] + "".join(
+                f"%({name})s{text}" for name, text in zip(order, texts[1:], strict=True)
+            )
+        return self._top
+
+    def render(self, rec: Recommendation) -> str:
+        order = self.order
+        places = sorted({order[i] for i in rec.fired if i in order})
+        fired = frozenset(places)
+        # the time to go of a years gap reads the profile's years: part of every key
+        tenure = tuple(
+            (place, rec.time_to_go(self.tenure_gaps[place]))
+            for place in sorted(fired & self.tenure_gaps.keys())
+        )
+        level_key = (fired & self.level_key, tenure)
+        level = self._levels.get(level_key)
+        spec = self._specs.get(fired & self.spec_cone)
+        path = self._paths.get(fired & self.path_cone)
+        if level is None or spec is None or path is None:
+            # the same order of checks as to_dict: an inconsistent ruleset fails alike
+            rec.level, rec.specialization, rec.path, rec.shape  # noqa: B018
+            if level is None:
+                level = self._level_part(rec, level_key)
+            if spec is None:
+                spec = self._spec_part(rec, fired & self.spec_cone)
+            if path is None:
+                path = self._path_part(rec, fired & self.path_cone)
+        level_id = level.level
+        next_key = (level_id, fired & self.gap_rules, tenure)
+        next_text = self._next.get(next_key)
+        if next_text is None:
+            next_text = self._remember(self._next, next_key, _dumps(rec._next_level_block()))
+        # steps read the specialization too (a step in a specialist's own terms)
+        steps_key = (level_id, fired & self.step_rules, spec.specialization, tenure)
+        steps_text = self._steps.get(steps_key)
+        if steps_text is None:
+            steps_text = self._remember(self._steps, steps_key, self._steps_text(rec))
+        # the conclusions (warnings() needs some) follow from the fired rules alone
+        state = rec.__dict__
+        state.setdefault("level", level_id)
+        state.setdefault("next_level", level.next_level)
+        state.setdefault("specialization", spec.specialization)
+        state.setdefault("shape", spec.shape)
+        state.setdefault("path", path.path)
+
+        profile, derived = rec.profile, rec.derived
+        items = self.items
+        rendered: dict[_RuleEvidence, str] = {}
+        trace = []
+        for place in places:
+            item = items[place]
+            if item.__class__ is not str:  # a rule that read profile values
+                text = rendered[item] = item.render(profile, derived)
+                item = text
+            trace.append(item)
+        return self._top_template(rec) % {
+            "profile": '{"id":'
+            + _scalar_json(profile.get("id"))
+            + ',"name":'
+            + _scalar_json(profile.get("name"))
+            + "}",
+            "level": level.before
+            + ",".join([i if i.__class__ is str else rendered[i] for i in level.items])
+            + level.after,
+            "next_level": next_text,
+            "path": path.text,
+            "path_evidence": "["
+            + ",".join([i if i.__class__ is str else rendered[i] for i in path.items])
+            + "]",
+            "specialization": spec.before
+            + ",".join([i if i.__class__ is str else rendered[i] for i in spec.items])
+            + spec.after,
+            "next_steps": steps_text,
+            "trace": "[" + ",".join(trace) + "]",
+            "warnings": "[" + ",".join(map(_scalar_json, rec.warnings())) + "]",
+            "questions": _dumps(rec.questions) if self._may_ask(rec, level_id) else "[]",
+            "target": "null" if rec.target is None else _dumps(rec._target_block()),
+        }
+
+    def _may_ask(self, rec: Recommendation, level_id: str) -> bool:
+        """False when no question can arise: placed, every gap known, work given."""
+        if rec.certainty != "placed" or rec.unknown:
+            return True
+        work = rec.profile["work"]
+        return level_id != "aspiring" and len(work) < 4
+
+    # -- the parts, built once per key from the first profile that needs them -------
+    def _evidence(self, rules: list[Rule]) -> tuple:
+        return tuple(self.items[self.order[r.id]] for r in rules)
+
+    def _level_part(self, rec: Recommendation, key: frozenset) -> _LevelPart:
+        part = _LevelPart()
+        part.level, part.next_level = rec.level, rec.next_level
+        before, after = _split(rec._level_block(_HOLE))
+        part.before, part.after = before + "[", "]" + after
+        part.items = self._evidence(rec.support(("level", rec.level)))
+        return self._remember(self._levels, key, part)
+
+    def _spec_part(self, rec: Recommendation, key: frozenset) -> _SpecPart:
+        part = _SpecPart()
+        part.specialization, part.shape = rec.specialization, rec.shape
+        before, after = _split(rec._specialization_block(_HOLE))
+        part.before, part.after = before + "[", "]" + after
+        part.items = self._evidence(
+            rec.support(("specialization", rec.specialization)) + rec.support(("shape", rec.shape))
+        )
+        return self._remember(self._specs, key, part)
+
+    def _path_part(self, rec: Recommendation, key: frozenset) -> _PathPart:
+        part = _PathPart()
+        part.path = rec.path
+        part.text = _dumps(rec.path)
+        part.items = self._evidence(rec.support(("path", rec.path))) if rec.path else ()
+        return self._remember(self._paths, key, part)
+
+    def _steps_text(self, rec: Recommendation) -> str:
+        return "[" + ",".join(_dumps(rec._step_item(step_id)) for step_id in rec.steps) + "]"
+
+    @staticmethod
+    def _remember(cache: dict, key: Any, value: Any) -> Any:
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache[key] = value
+        return value
+
+
+def _codec_for(model: Model) -> _CompactCodec:
+    """The model's codec (kept on the model, dropped with it; never pickled)."""
+    return memo(model, "compact-codec", _CompactCodec)
+
+
+def _short(requirement: str) -> str:
+    """``senior_pm.launch-record`` -> "launch record": the requirement, named briefly."""
+    return requirement.split(".", 1)[1].replace("-", " ")
