@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pmpath.errors import EngineError, KnowledgeError, PmpathError, ProfileError
+from pmpath.errors import EngineError, KnowledgeError, PmpathError
 from pmpath.inference.compiler import compiled_for
 from pmpath.inference.facts import FactEncoder
 from pmpath.inference.implications import Implications
@@ -193,31 +193,14 @@ class RecommendJob:
         try:
             rec = self._engine.recommend(profile)
             return ("ok", rec.profile, rec.derived, rec.fired)
-        except ProfileError as exc:
-            return ("profile-error", exc.message, _profile_error_fields(exc))
-        except PmpathError as exc:
-            return ("error", type(exc).__name__, exc.message, exc.code)
+        except PmpathError as exc:  # a ProfileError among them: pickled whole
+            return ("error", exc)
         except Exception:
-            return ("error", "EngineError", traceback.format_exc(limit=5), "E001")
+            return ("error", EngineError(traceback.format_exc(limit=5), code="E001"))
 
     def lost(self, profile: Any, reason: str) -> tuple:
-        return (
-            "error",
-            "EngineError",
-            f"a worker process died scoring this profile ({reason})",
-            "E002",
-        )
-
-
-def _profile_error_fields(exc: ProfileError) -> dict:
-    return {
-        "code": exc.code,
-        "path": exc.path,
-        "file": exc.file,
-        "line": exc.line,
-        "column": exc.column,
-        "hint": exc.hint,
-    }
+        message = f"a worker process died scoring this profile ({reason})"
+        return ("error", EngineError(message, code="E002"))
 
 
 def recommend_in_processes(
@@ -236,13 +219,7 @@ def recommend_in_processes(
     job = RecommendJob(engine.model, engine.backend)
     with OrderedPool(job, workers, chunk_size=chunk_size) as pool:
         for answer in pool.imap(profiles):
-            kind = answer[0]
-            if kind == "ok":
+            if answer[0] == "ok":
                 yield Recommendation(engine.model, answer[1], answer[2], answer[3])
-            elif kind == "profile-error":
-                raise ProfileError(answer[1], **answer[2])
             else:
-                _, name, message, code = answer
-                if name == "EngineError":
-                    raise EngineError(message, code=code)
-                raise PmpathError(message, code=code)
+                raise answer[1]

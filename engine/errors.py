@@ -19,6 +19,7 @@ docs/batch.md (P014, B, E002).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 
@@ -60,6 +61,11 @@ class PmpathError(Exception):
     def to_dict(self) -> dict:
         return {"code": self.code, "path": "", "message": self.message}
 
+    def __reduce__(self):
+        # every subclass crosses process boundaries whole (worker pools), whatever
+        # its constructor takes
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
 
 class ProfileError(PmpathError):
     """A profile cannot be read or is not a valid v1 profile.
@@ -91,15 +97,10 @@ class ProfileError(PmpathError):
 
     def located(self, file: str | None = None, line: int | None = None) -> ProfileError:
         """A copy of this error with a file (and line) attached."""
-        return ProfileError(
-            self.message,
-            code=self.code,
-            path=self.path,
-            file=file if file is not None else self.file,
-            line=line if line is not None else self.line,
-            column=self.column,
-            hint=self.hint,
-        )
+        out = copy.copy(self)
+        out.file = file if file is not None else self.file
+        out.line = line if line is not None else self.line
+        return out
 
     def __str__(self) -> str:
         where = ""
@@ -211,3 +212,10 @@ class DocumentError(Exception):
 
 class AnswerError(ValueError):
     """An answer that does not fit the field; the message says what does."""
+
+
+def _rebuild(cls: type, args: tuple, state: dict) -> PmpathError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error

@@ -62,10 +62,24 @@ def show_value(value: Any) -> str:
     return visible(value)  # a profile's text (current_title): no control characters
 
 
-def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
-    """The choice ``word`` was most likely meant to be (for "did you mean ...?"), or None."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
-    return close[0] if close else None
+def did_you_mean(word: Any, choices: Iterable[str], cutoff: float = 0.6) -> str:
+    """ "did you mean 'x'?" for the choice ``word`` was most likely meant to be, or "".
+
+    The one spelling helper (unknown keys, enum values, roles): ``word`` as
+    typed first, then lowered with spaces as underscores ("Senior PM" finds
+    ``senior_pm``); a choice is matched case-insensitively and named as written.
+    """
+    if not isinstance(word, str):
+        return ""
+    choices = list(choices)
+    by_lower = {c.lower(): c for c in choices}
+    for attempt in dict.fromkeys((word, word.lower().replace(" ", "_"))):
+        close = difflib.get_close_matches(attempt, choices, n=1, cutoff=cutoff)
+        if not close:
+            close = [by_lower[c] for c in difflib.get_close_matches(attempt, by_lower, 1, cutoff)]
+        if close:
+            return f"did you mean '{close[0]}'?"
+    return ""
 
 
 def article(title: str) -> str:

@@ -12,7 +12,6 @@ a rejected profile goes through ``jsonschema`` to explain what is wrong.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from pmpath.errors import ProfileError
 from pmpath.profile.fields import SECTIONS
 from pmpath.profile.reader import Profile
 from pmpath.source import schemas
-from pmpath.words import number
+from pmpath.words import did_you_mean, number
 
 _VALIDATOR_CODES = {
     "additionalProperties": "P005",
@@ -170,12 +169,7 @@ def _describe(error, path: tuple, profile: Profile) -> tuple[str, str]:
     if validator == "enum":
         options = [str(o) for o in error.validator_value]
         message = f"{_show(value)} is not one of: {', '.join(options)}"
-        if isinstance(value, str):
-            lowered = {o.lower(): o for o in options}
-            close = difflib.get_close_matches(value.lower().replace(" ", "_"), lowered, 1, 0.6)
-            if close:
-                return message, f"did you mean '{lowered[close[0]]}'?"
-        return message, ""
+        return message, did_you_mean(value, options)
     if validator == "const":
         if path == ("schema_version",):
             return f"{_show(value)} is not a known schema version", "only version 1 exists"
@@ -203,11 +197,9 @@ def _unknown_key(error, path: tuple) -> tuple[str, str]:
     parent = path[:-1]
     where = ".".join(str(p) for p in parent) or "the top level"
     message = f"unknown key '{bad}'"
-    close = difflib.get_close_matches(bad, allowed, n=1, cutoff=0.6)
-    if not close:
-        close = difflib.get_close_matches(bad.lower().replace(" ", "_"), allowed, n=1, cutoff=0.6)
-    if close:
-        return message, f"did you mean '{close[0]}'?"
+    hint = did_you_mean(bad, allowed)
+    if hint:
+        return message, hint
     home = _home_of(bad)
     if home and home != parent:
         return message, f"'{bad}' belongs in the {'.'.join(home)} section"

@@ -3,8 +3,12 @@ role's rung and the rungs below with why, the specialization match, the formula.
 
 from __future__ import annotations
 
-from pmpath import Fit
+from typing import TYPE_CHECKING
+
 from pmpath.words import show_value, visible
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pmpath.results import Fit
 
 OK, NO, UNKNOWN = "✓", "✗", "?"
 

@@ -48,12 +48,11 @@ from typing import TYPE_CHECKING, Any
 
 from pmpath.errors import RoleError
 from pmpath.explain.why import RuleCheck
-from pmpath.words import figure
+from pmpath.words import did_you_mean, figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.model.knowledge import Knowledge, Level
     from pmpath.results.recommendation import Recommendation
-import difflib
 from typing import TYPE_CHECKING
 
 from pmpath.model.rules import Rule
@@ -498,11 +497,8 @@ def _evidence(rec: Recommendation, rule: Rule) -> dict:
 
 def _unknown(what: str, value: Any, choices: list[str]) -> str:
     text = f"unknown {what} {value!r}; choose one of: {', '.join(choices)}"
-    if isinstance(value, str):
-        close = difflib.get_close_matches(value, choices, n=1, cutoff=0.5)
-        if close:
-            text += f" (did you mean '{close[0]}'?)"
-    return text
+    hint = did_you_mean(value, choices, cutoff=0.5)
+    return f"{text} ({hint})" if hint else text
 
 
 def _values(values: dict[str, Any]) -> str:
