@@ -110,6 +110,7 @@ def command(
       pmpath batch pool.jsonl --role senior_pm --specialization growth --sort fit \\
           --format csv -o ranked.csv --audit-log decisions.jsonl
     """
+    # Long on purpose: a click command with its options; the work is in `pmpath.batch`.
     engine = load_engine(knowledge_dir, rules_dir, backend=backend)
     check_opening(engine, role, specialization)
     if sort == "fit" and role is None:

@@ -131,6 +131,7 @@ def command(
       pmpath diff --base-knowledge old/knowledge pool.csv --format html -o diff.html
       pmpath diff --base HEAD~1 pool.jsonl --role senior_pm --fail-on 'level>2%,down>0'
     """
+    # Long on purpose: a click command with its options; the work is in `pmpath.diff`.
     if base_rev is not None and (base_knowledge or base_rules):
         raise click.UsageError("give --base REV or --base-knowledge/--base-rules, not both")
     if base_rev is None and not (base_knowledge or base_rules):

@@ -1,5 +1,9 @@
 """Worker processes that score profiles in parallel, answers in input order.
 
+One module on purpose (about 550 lines): the wire protocol, the worker loop and
+`OrderedPool` change together; it knows no pmpath type (a job is any object
+with ``setup``, ``run`` and ``lost``).
+
 durable_rules' C core never releases the GIL, so parallel scoring needs
 processes. Each worker is a fresh Python process (``python -c``, no fork, so
 no inherited threads or locks, and nothing depends on the caller's
@@ -373,6 +377,8 @@ class OrderedPool:
     # -- the loop -------------------------------------------------------------
     def imap(self, items: Iterable) -> Iterator:
         """Results of ``job.run`` for each item, in input order."""
+        # Long on purpose: one event loop (send, receive, reorder, replace a dead worker, retry
+        # its chunk); its states would not be clearer apart.
         source = iter(items)
         exhausted = False
         next_seq = 0  # sequence number of the next item read

@@ -87,6 +87,8 @@ class BatchRun:
         audit_log: AuditLog | None = None,
         stall_timeout: float = STALL_TIMEOUT,
     ):
+        # Long on purpose: every option checked before anything is read or written, in the order
+        # the errors are documented (B004, B005, F001/F002).
         self.engine = engine
         self.stall_timeout = stall_timeout
         self.evaluator = evaluator
@@ -190,6 +192,8 @@ class BatchRun:
         return inputs_bytes(self.inputs)
 
     def run(self) -> BatchSummary:
+        # Long on purpose: the run's one loop (score, write, summarise, resume, sort), its cleanup
+        # in one place.
         summary = self.summary
         out = self.out
         done = out.done

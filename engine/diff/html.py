@@ -30,6 +30,7 @@ def _hc(text: Any) -> str:
 
 
 def to_html(doc: dict) -> str:
+    # Long on purpose: the same sections as `to_markdown`, as HTML.
     parts: list[str] = []
     add = parts.append
     pool, summary = doc["pool"], doc["summary"]

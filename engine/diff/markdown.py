@@ -53,6 +53,8 @@ def _shown_examples(dim: str, t: dict) -> list[dict]:
 
 
 def to_markdown(doc: dict) -> str:
+    # Long on purpose: the report's sections in reading order, each a few lines over the JSON
+    # document; the HTML report mirrors it.
     out: list[str] = []
     add = out.append
     base, new = doc["base"]["knowledge_version"], doc["new"]["knowledge_version"]

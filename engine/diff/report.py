@@ -168,6 +168,8 @@ class DiffReport:
 
     # -- the document --------------------------------------------------------------------
     def to_dict(self) -> dict:
+        # Long on purpose: one JSON document (pmpath schema diff), key by key in the schema's
+        # order.
         order = self._order
         scored = self.scored
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pmpath.guide.common import (
     _OWN_METRICS,
     SECTIONS,
@@ -105,7 +107,25 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
         add(f'<li><a href="#{anchor}">{h(title)}</a></li>')
     add("</ol></nav>")
     add("<main>")
+    for section in (
+        _html_ladder,
+        _html_kwan,
+        _html_rungs,
+        _html_ways_in,
+        _html_senior,
+        _html_leader,
+        _html_specializations,
+        _html_skills,
+        _html_problems,
+        _html_thresholds,
+        _html_catalogue,
+        _html_sources,
+    ):
+        section(k, add)
+    return "\n".join(out)
 
+
+def _html_ladder(k: Knowledge, add: Callable[[str], None]) -> None:
     # the ladder
     add('<section id="ladder">')
     add("<h2>The ladder</h2>")
@@ -131,6 +151,8 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
     add("</tbody></table>")
     add("</section>")
 
+
+def _html_kwan(k: Knowledge, add: Callable[[str], None]) -> None:
     add('<section id="kwan">')
     add("<h2>Kwan's hierarchy of product needs</h2>")
     add("<table><thead><tr><th>Kwan level</th><th>Rungs</th><th>Focus</th></tr></thead><tbody>")
@@ -150,6 +172,8 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
     add("</tbody></table>")
     add("</section>")
 
+
+def _html_rungs(k: Knowledge, add: Callable[[str], None]) -> None:
     # each rung
     add('<section id="rungs">')
     add("<h2>The rungs one by one</h2>")
@@ -189,6 +213,8 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
         add("</article>")
     add("</section>")
 
+
+def _html_ways_in(k: Knowledge, add: Callable[[str], None]) -> None:
     # ways in
     add('<section id="ways-in">')
     add("<h2>Two ways in</h2>")
@@ -207,6 +233,8 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
         add("</ol>")
     add("</section>")
 
+
+def _html_senior(k: Knowledge, add: Callable[[str], None]) -> None:
     # senior differentiators
     add('<section id="senior">')
     add("<h2>What sets a senior PM apart</h2>")
@@ -226,6 +254,8 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
         add(f"<p>Step: {_h_step(k, d['step'])}.</p>")
     add("</section>")
 
+
+def _html_leader(k: Knowledge, add: Callable[[str], None]) -> None:
     # leadership shifts
     add('<section id="leader">')
     add("<h2>From senior PM to product leader</h2>")
@@ -241,6 +271,8 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
     add("</tbody></table>")
     add("</section>")
 
+
+def _html_specializations(k: Knowledge, add: Callable[[str], None]) -> None:
     # specializations
     add('<section id="specializations">')
     add("<h2>Kinds of product work and specializations</h2>")
@@ -288,6 +320,8 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
     add("</ul>")
     add("</section>")
 
+
+def _html_skills(k: Knowledge, add: Callable[[str], None]) -> None:
     # skills
     add('<section id="skills">')
     add(f"<h2>The {len(k.skills)} skills every PM needs</h2>")
@@ -302,6 +336,8 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
     add("</ul>")
     add("</section>")
 
+
+def _html_problems(k: Knowledge, add: Callable[[str], None]) -> None:
     # problems
     add('<section id="problems">')
     add(f"<h2>{len(k.problems)} problems of treating every PM the same</h2>")
@@ -315,6 +351,8 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
     add("</ul>")
     add("</section>")
 
+
+def _html_thresholds(k: Knowledge, add: Callable[[str], None]) -> None:
     # thresholds
     add('<section id="thresholds">')
     add("<h2>Thresholds</h2>")
@@ -336,6 +374,8 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
     add("</dl>")
     add("</section>")
 
+
+def _html_catalogue(k: Knowledge, add: Callable[[str], None]) -> None:
     # catalogue
     add('<section id="catalogue">')
     add("<h2>Next-step catalogue</h2>")
@@ -352,6 +392,8 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
     add("</tbody></table>")
     add("</section>")
 
+
+def _html_sources(k: Knowledge, add: Callable[[str], None]) -> None:
     # sources
     add('<section id="sources">')
     add("<h2>Sources</h2>")
@@ -371,4 +413,3 @@ def render_html(knowledge: Knowledge, *, version: str | None = None) -> str:
     add("</body>")
     add("</html>")
     add("")
-    return "\n".join(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from pmpath.guide.common import (
@@ -64,7 +65,25 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
     heading(2, "Contents")
     for anchor, title in SECTIONS:
         add(f"- [{md(title)}](#{anchor})")
+    for section in (
+        _md_ladder,
+        _md_kwan,
+        _md_rungs,
+        _md_ways_in,
+        _md_senior,
+        _md_leader,
+        _md_specializations,
+        _md_skills,
+        _md_problems,
+        _md_thresholds,
+        _md_catalogue,
+        _md_sources,
+    ):
+        section(k, add, heading)
+    return "\n".join(out)
 
+
+def _md_ladder(k: Knowledge, add: Callable[[str], None], heading: Callable[..., None]) -> None:
     # the ladder
     heading(2, "The ladder", "ladder")
     add("Lowest rung first. A person stands on the highest rung whose requirements hold,")
@@ -78,6 +97,8 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
             f"{md(_kwan_label(lv))} | {len(lv.requirements)} |"
         )
 
+
+def _md_kwan(k: Knowledge, add: Callable[[str], None], heading: Callable[..., None]) -> None:
     heading(2, "Kwan's hierarchy of product needs", "kwan")
     for n in sorted(k.kwan):
         entry = k.kwan[n]
@@ -88,6 +109,8 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
             f"{md(entry['focus'])} {_md_src(entry['source'])}"
         )
 
+
+def _md_rungs(k: Knowledge, add: Callable[[str], None], heading: Callable[..., None]) -> None:
     # each rung
     heading(2, "The rungs one by one", "rungs")
     for lv in k.levels:
@@ -129,6 +152,8 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
                 + "."
             )
 
+
+def _md_ways_in(k: Knowledge, add: Callable[[str], None], heading: Callable[..., None]) -> None:
     # ways in
     heading(2, "Two ways in", "ways-in")
     add(f"For people not yet in product ({_md_code(k.levels[0].id)}).")
@@ -142,6 +167,8 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
             step = k.steps[st["step"]]
             add(f"{st['order']}. **{_md_step(k, step.id)}**: {md(step.description)}")
 
+
+def _md_senior(k: Knowledge, add: Callable[[str], None], heading: Callable[..., None]) -> None:
     # senior differentiators
     heading(2, "What sets a senior PM apart", "senior")
     for d in k.senior_differentiators:
@@ -160,6 +187,8 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
         add("")
         add(f"Step: {_md_step(k, d['step'])}.")
 
+
+def _md_leader(k: Knowledge, add: Callable[[str], None], heading: Callable[..., None]) -> None:
     # leadership shifts
     heading(2, "From senior PM to product leader", "leader")
     add(f"The {len(k.leadership_shifts)} shifts the move to product leadership asks for.")
@@ -171,6 +200,10 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
         add("")
         add(f"Step: {_md_step(k, s['step'])}.")
 
+
+def _md_specializations(
+    k: Knowledge, add: Callable[[str], None], heading: Callable[..., None]
+) -> None:
     # specializations
     heading(2, "Kinds of product work and specializations", "specializations")
     add("| Kind of work | id | Specialization | What it is | Source |")
@@ -216,6 +249,8 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
             f"{md(sh['description'])} {_md_src(sh['source'])}"
         )
 
+
+def _md_skills(k: Knowledge, add: Callable[[str], None], heading: Callable[..., None]) -> None:
     # skills
     heading(2, f"The {len(k.skills)} skills every PM needs", "skills")
     for sk in k.skills:
@@ -225,6 +260,8 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
             f"a low rating suggests {_md_step(k, sk['step'])}. {_md_src(sk['source'])}"
         )
 
+
+def _md_problems(k: Knowledge, add: Callable[[str], None], heading: Callable[..., None]) -> None:
     # problems
     heading(2, f"{len(k.problems)} problems of treating every PM the same", "problems")
     for p in k.problems:
@@ -233,6 +270,8 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
             f"{md(p['description'])} *Advice:* {md(p['advice'])} {_md_src(p['source'])}"
         )
 
+
+def _md_thresholds(k: Knowledge, add: Callable[[str], None], heading: Callable[..., None]) -> None:
     # thresholds
     heading(2, "Thresholds", "thresholds")
     add("Numbers the articles fix or leave open, as pmpath uses them.")
@@ -245,6 +284,8 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
             f"{md(t['rationale'])} {_md_src(t['source'])}"
         )
 
+
+def _md_catalogue(k: Knowledge, add: Callable[[str], None], heading: Callable[..., None]) -> None:
     # catalogue
     heading(2, "Next-step catalogue", "catalogue")
     add(f"{len(k.steps)} steps, in catalogue order.")
@@ -256,6 +297,8 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
             f"{md(step.description)} Leads to: {md(_leads_to(k, step))}. {_md_src(step.source)}"
         )
 
+
+def _md_sources(k: Knowledge, add: Callable[[str], None], heading: Callable[..., None]) -> None:
     # sources
     heading(2, "Sources", "sources")
     for sid, s in k.sources.items():
@@ -264,4 +307,3 @@ def render_markdown(knowledge: Knowledge, *, version: str | None = None) -> str:
             f"{md(', '.join(s['authors']))}. {md(s['covers'])}"
         )
     add("")
-    return "\n".join(out)

@@ -12,6 +12,8 @@ _BAND_STROKES = ("#9aa5b1", "#4a90c2", "#4caf7a", "#e39b3c", "#9c6ad0")
 
 def ladder_svg(knowledge: Knowledge) -> str:
     """The ladder as an inline SVG diagram: one rung per level, Kwan levels as bands."""
+    # Long on purpose: one drawing, band by band, box by box; its coordinates depend on each
+    # other.
     k = knowledge
     levels = k.levels
     rung_h, rung_gap, top, bottom = 44, 14, 56, 24

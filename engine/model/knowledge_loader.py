@@ -48,6 +48,8 @@ class _Checker:
             self.add(name, path, "K003", f"unknown {what} '{value}'")
 
     def build(self, root: str) -> Knowledge:
+        # Long on purpose: the cross-checks of the twelve files in the order they depend on each
+        # other (sources, levels, requirements, steps, ...); each block is one file's.
         sources = self.unique("sources", "sources", self.data("sources")["sources"])
         for sid in contract.SOURCES:
             if sid not in sources:

@@ -136,6 +136,8 @@ def render_text(
     width: int = DEFAULT_WIDTH,
 ) -> str:
     """The recommendation for a terminal: readable at a glance, optionally explained."""
+    # Long on purpose: the text layout top to bottom (placement, gaps, questions, steps, warnings,
+    # sources) with one wrapping helper; its explain part is `_text_explain`.
     data = rec.to_dict()
     k = rec.model.knowledge
     width = max(width, 40)
