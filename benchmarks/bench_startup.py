@@ -49,29 +49,32 @@ mark("import the recommend command (render, yaml)")
 from pmpath.profile import check_profile, load_profile
 profile = load_profile(sys.argv[1])
 mark("read and parse the profile")
-from pmpath import schemas
+from pmpath.source import schemas
 for name in schemas.NAMES:
     if name.startswith("knowledge-") or name in ("rules", "profile"):
         schemas.fast_validator(name)
 mark("compile JSON Schemas (fastjsonschema)")
 check_profile(profile)
 mark("validate the profile")
-from pmpath.knowledgebase import load_knowledge
-from pmpath.sources import content_hash, locate
+from pmpath.model.knowledge_loader import load_knowledge
+from pmpath.source.data import content_hash, locate
 knowledge, problems, k_files = load_knowledge(locate(None, "pmpath.knowledge"))
 mark("load + validate knowledge (11 files)")
-from pmpath.ruleset import load_rules
+from pmpath.model.rules_loader import load_rules
 ruleset, problems, r_files = load_rules(locate(None, "pmpath.rules"), knowledge)
 mark("load + validate rules")
 version = content_hash([("knowledge", k_files), ("rules", r_files)])
 mark("hash (knowledge_version)")
-from pmpath.compiler import compile_ruleset
+from pmpath.inference.compiler import compile_ruleset
 compiled = compile_ruleset(ruleset)
 mark("compile rules (durable definition)")
-import pmpath.rete
+import pmpath.inference.rete
 mark("import durable_rules")
 from pmpath.engine import Engine, Model
-engine = Engine(Model(knowledge, ruleset, version, compiled, []))
+from pmpath.model.memo import memo
+model = Model(knowledge, ruleset, version, [])
+memo(model, "compiled", lambda m: compiled)  # the rules compiled above
+engine = Engine(model)
 mark("register the ruleset in durable_rules")
 rec = engine.recommend(profile)
 mark("inference (durable_rules) + assembly")

@@ -318,10 +318,10 @@ def main(argv: list[str] | None = None) -> None:
             "(one line, or error records in the output), 2 a usage mistake, 130 Ctrl-C,\n"
             "141 standard output closed by its reader.\n\n"
             + text
-            + "\n\nThe suite tests each of these (tests/test_parallel.py,\n"
-            "tests/test_batch_stress.py, tests/test_file_faults.py, tests/test_small_faults.py,\n"
-            "tests/test_batch_cli.py, tests/test_audit.py); this table is what they look like\n"
-            "from a shell.\n"
+            + "\n\nThe suite tests each of these (tests/batch/test_parallel.py,\n"
+            "tests/batch/test_batch_stress.py, tests/source/test_file_faults.py,\n"
+            "tests/cli/test_small_faults.py, tests/batch/test_batch_cli.py,\n"
+            "tests/batch/test_audit.py); this table is what they look like from a shell.\n"
         )
         print(f"wrote {doc}", file=sys.stderr)
 

@@ -11,13 +11,16 @@ from pmpath.words import visible
 
 
 class CliError(click.ClickException):
-    """A `PmpathError` shown as ``error: <what is wrong>`` on stderr, exit code 1."""
+    """A `PmpathError` shown as ``error: <what is wrong>`` on stderr; its exit code is
+    the error class's own (``PmpathError.exit_code``, 1), as click's exceptions do."""
 
     exit_code = 1
 
     def __init__(self, error: PmpathError | str):
         self.error = error
         super().__init__(str(error))
+        if isinstance(error, PmpathError):
+            self.exit_code = error.exit_code
 
     def format_message(self) -> str:
         return self.message

@@ -214,6 +214,25 @@ class AnswerError(ValueError):
     """An answer that does not fit the field; the message says what does."""
 
 
+#: the code registry: a code's family (its letter) -> the class that raises it.
+#: ``W`` codes are warnings inside a result, never raised.
+FAMILIES: dict[str, type[PmpathError]] = {
+    "P": ProfileError,
+    "K": KnowledgeError,
+    "R": KnowledgeError,
+    "F": RoleError,
+    "B": BatchError,
+    "D": DiffError,
+    "A": AuditError,
+    "E": EngineError,
+}
+
+
+def error_class(code: str) -> type[PmpathError]:
+    """The class that raises ``code`` (``P005`` -> `ProfileError`); `PmpathError` if none."""
+    return FAMILIES.get(code[:1], PmpathError)
+
+
 def _rebuild(cls: type, args: tuple, state: dict) -> PmpathError:
     error = cls.__new__(cls)
     Exception.__init__(error, *args)

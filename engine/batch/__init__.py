@@ -16,7 +16,7 @@ The parts, in the order a record meets them:
   scored becomes an error record (code, field path, message, line); the run
   goes on. Its **id** is the profile's ``id``, else its ``name``, else
   ``file:line`` (or the file, for a profile file).
-- **order and parallelism** (`pmpath.parallel.OrderedPool`): results come back
+- **order and parallelism** (`pmpath.pool.OrderedPool`): results come back
   in input order with a bounded window; a worker that dies is reported and its
   records retried, then written as errors (E002), never dropped.
 - **output** (`BatchOutput`): one whole line per record, written with one

@@ -29,7 +29,7 @@ class Scorer:
     """Scores records into output lines: the job each worker (or the parent) runs.
 
     `run` never raises for a bad record: it returns a `Result`. With ``role``,
-    each scored record also carries its role fit (``pmpath.fit.assess``: no
+    each scored record also carries its role fit (``pmpath.results.score.assess``: no
     second inference); with ``audit``, the sha256 of its input and its JSONL
     record, for the parent to log.
     """

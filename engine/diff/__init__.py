@@ -7,7 +7,7 @@
 
 Both sides score every record of the pool: the same readers as ``pmpath
 batch`` (`pmpath.batch.RecordReader`), the same worker pool
-(`pmpath.parallel.OrderedPool`), one `Engine` per side built once in each
+(`pmpath.pool.OrderedPool`), one `Engine` per side built once in each
 worker. A worker hands back a small comparison per record, never the
 recommendations; the parent keeps counts, and at most `EXAMPLES` example ids
 per transition, so memory stays flat however large the pool.

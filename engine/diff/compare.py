@@ -134,7 +134,7 @@ class Compared(NamedTuple):
 
 
 class DiffJob:
-    """Scores each record on both sides and compares them (see `pmpath.parallel.Job`)."""
+    """Scores each record on both sides and compares them (see `pmpath.pool.Job`)."""
 
     def __init__(
         self,

@@ -65,7 +65,7 @@ class ReferenceEvaluator:
     def __init__(self, ruleset: RuleSet, silent: frozenset[str] = frozenset()):
         self.ruleset = ruleset
         #: rules whose facts count but that are not reported as fired (the durable
-        #: driver does not register them: see `pmpath.compiler.SILENT_KINDS`)
+        #: driver does not register them: see `pmpath.inference.compiler.SILENT_KINDS`)
         self.silent = silent
         strata: dict[int, list[Rule]] = defaultdict(list)
         for rule in ruleset.rules:

@@ -75,7 +75,7 @@ class DurableSession:
 
     def run_encoded(self, facts: list[str]) -> list[str]:
         """Assert one profile's facts, each JSON text starting ``{"sid":"%s",`` (see
-        `pmpath.facts.FactEncoder`); return the ids of the rules that fired."""
+        `pmpath.inference.facts.FactEncoder`); return the ids of the rules that fired."""
         with self._lock:
             if self.backend == "lean":
                 return self._run_lean(facts)

@@ -258,7 +258,7 @@ class _RuleChecks:
         by_fact: dict[tuple, list[Rule]] = defaultdict(list)
         for r in rules:
             if r.concludes[0] in ("implied", "possible"):
-                continue  # never registered in durable (see pmpath.compiler.SILENT_KINDS)
+                continue  # never registered in durable (see pmpath.inference.compiler.SILENT_KINDS)
             keys = set()
             for p in r.when:
                 if isinstance(p, FactPattern):

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # thousands of distinct rule sets, but a few dozen distinct sets within each cone).
 # Every cached text is made by the part's own builder (`Recommendation._level_block`
 # and friends, shared with `to_dict`) run through `json.dumps`, with placeholders where
-# per-profile text goes, so the two paths cannot drift; tests/test_serialization.py
+# per-profile text goes, so the two paths cannot drift; tests/results/test_serialization.py
 # holds them byte-identical over many profiles.
 
 _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))

@@ -24,7 +24,7 @@ from pmpath.batch.columns import CSV_COLUMNS, csv_header, restore_cell
 from pmpath.batch.run import BatchRun
 from pmpath.errors import BatchError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LEVELS = ("aspiring", "apm", "pm", "senior_pm", "director", "vp", "cpo")
 
 

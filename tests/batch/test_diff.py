@@ -28,7 +28,7 @@ from pmpath.diff.run import DiffRun
 from pmpath.errors import PmpathError
 from pmpath.source import schemas
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PMPATH = [sys.executable, "-m", "pmpath.cli.main"]
 
 

@@ -18,7 +18,7 @@ import yaml
 from pmpath.source import schemas
 
 LEVELS = ("aspiring", "apm", "pm", "senior_pm", "director", "vp", "cpo")
-GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.yaml"))
+GOLDEN = sorted((Path(__file__).resolve().parents[1] / "golden").glob("*.yaml"))
 CASES = {p.stem: yaml.safe_load(p.read_text()) for p in GOLDEN}
 
 

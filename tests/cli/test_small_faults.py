@@ -17,7 +17,7 @@ from pmpath.batch.run import BatchRun
 from pmpath.cli.main import cli
 from pmpath.errors import BatchError, ProfileError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PMPATH = [sys.executable, "-m", "pmpath.cli.main"]
 PROFILE = ROOT / "examples" / "profiles" / "senior-pm.yaml"
 

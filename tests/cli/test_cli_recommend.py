@@ -23,7 +23,7 @@ from pmpath.explain import explain_gaps
 from pmpath.render import render
 from pmpath.source import schemas
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "profiles"
 SENIOR = str(EXAMPLES / "senior-pm.yaml")
 

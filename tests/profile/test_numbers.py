@@ -11,7 +11,7 @@ import pytest
 from pmpath import load_model, parse_profile
 from pmpath.errors import ProfileError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _profile(value: str) -> str:

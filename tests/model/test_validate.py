@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from pmpath.cli.main import cli
 from pmpath.model.rules import MAX_RULES_PER_FACT
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "broken"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "broken"
 CASES = yaml.safe_load((FIXTURES / "cases.yaml").read_text(encoding="utf-8"))["cases"]
 PROBLEM = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<code>[A-Z]\d{3}): (?P<message>.+)$")
 #: every code `pmpath validate` documents (docs/architecture.md); R004 cannot be

@@ -16,7 +16,7 @@ from pmpath import load_profile
 from pmpath.render import FORMATS, render
 from pmpath.source import schemas
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "profiles"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "profiles"
 
 #: file -> (level, specialization, shape, path, next level)
 EXPECTED = {

@@ -143,7 +143,7 @@ def test_output_is_valid_v1_and_identical_run_after_run(engine, profile):
 
 def test_output_is_byte_identical_across_processes(engine):
     """Another interpreter, another hash seed, another engine: the same bytes."""
-    golden = sorted((Path(__file__).parent / "golden").glob("*.yaml"))
+    golden = sorted((Path(__file__).resolve().parents[1] / "golden").glob("*.yaml"))
     import yaml
 
     profiles = [yaml.safe_load(p.read_text())["profile"] for p in golden]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PMPATH = [sys.executable, "-m", "pmpath.cli.main"]
 PROFILE = str(ROOT / "examples" / "profiles" / "senior-pm.yaml")
 POOL = str(ROOT / "examples" / "pool.jsonl")

@@ -18,7 +18,7 @@ from pool_jobs import Sleepy, Wedges
 from pmpath.errors import EngineError
 from pmpath.pool import OrderedPool
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/: pool_jobs.py
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ from strategies import bench_batch
 
 from pmpath.cli.main import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PMPATH = [sys.executable, "-m", "pmpath.cli.main"]
 
 

@@ -21,7 +21,7 @@ from pmpath.guide.svg import ladder_svg
 from pmpath.model import load_model
 from pmpath.model.knowledge import Knowledge
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 

@@ -20,7 +20,7 @@ from strategies import any_profiles, bench_batch, share_work
 from pmpath import Engine, EngineError, Recommendation
 from pmpath.results import compact as compact_module
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _plain(rec: Recommendation) -> str:

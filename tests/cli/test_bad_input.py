@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SENIOR = ROOT / "examples" / "profiles" / "senior-pm.yaml"
 GUARD_SECONDS = 60  # a hang guard only; not a timing assertion
 

@@ -16,7 +16,7 @@ import yaml
 from pmpath import contract
 from pmpath.model import load_model
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 SEED = SHARED / "seed" / "pm-career-path.txt"
 SPEC = SHARED / "spec" / "pmpath-v1.md"
