@@ -7,7 +7,7 @@ import json
 import click
 
 from pmpath import load_profile
-from pmpath.render import render_fit_text
+from pmpath.render import render_fit_text  # loaded on first use
 
 from .audit import audit_log_option, record_decision, refuse_input
 from .common import check_opening, knowledge_options, load_engine, opening_options

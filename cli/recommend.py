@@ -11,14 +11,7 @@ from typing import IO
 import click
 
 from pmpath.errors import AnswerError
-from pmpath.profile import (
-    NOT_KNOWN,
-    check_profile,
-    describe,
-    load_profile,
-    parse_answer,
-    with_answers,
-)
+from pmpath.profile import check_profile, load_profile
 from pmpath.render import DEFAULT_WIDTH, FORMATS, plain, render
 from pmpath.words import visible
 
@@ -32,6 +25,8 @@ TRIES = 3
 def ask_questions(engine, data: dict, rec):
     """Ask ``rec``'s questions one at a time on stderr, reading answers from stdin and
     re-running after each; return the last recommendation and the answers given."""
+    # start-up time: only --ask needs the answers module
+    from pmpath.profile import NOT_KNOWN, describe, parse_answer
 
     current = copy.deepcopy(data)
     answers: dict = {}
@@ -75,6 +70,8 @@ def ask_questions(engine, data: dict, rec):
 
 
 def save_answers(path: str, answers: dict) -> None:
+    # start-up time: only --save needs the answers module
+    from pmpath.profile import with_answers
 
     with open(path, encoding="utf-8") as fh:
         text = fh.read()

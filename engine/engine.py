@@ -24,7 +24,6 @@ from pmpath.inference.implications import Implications
 from pmpath.inference.reference import ReferenceEvaluator
 from pmpath.model import Model, load_model
 from pmpath.model.knowledge import Knowledge
-from pmpath.pool import OrderedPool
 from pmpath.profile.checker import check_profile
 from pmpath.profile.fields import derive, sections
 from pmpath.profile.reader import Profile
@@ -216,6 +215,10 @@ def recommend_in_processes(
     invalid profile) when the iteration reaches that profile. Memory stays
     bounded: profiles are read lazily, a window at a time.
     """
+    # start-up time: the worker pool (subprocess, multiprocessing) loads only when
+    # profiles are scored in processes
+    from pmpath.pool import OrderedPool
+
     job = RecommendJob(engine.model, engine.backend)
     with OrderedPool(job, workers, chunk_size=chunk_size) as pool:
         for answer in pool.imap(profiles):

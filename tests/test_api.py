@@ -6,6 +6,8 @@ import inspect
 import json
 import multiprocessing
 import random
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -306,13 +308,11 @@ def test_recommend_many_in_one_process_keeps_input_order(engine, sequential):
 
 
 def test_recommend_many_with_worker_processes_keeps_input_order(engine, sequential):
-    pytest.importorskip("pmpath.parallel", reason="engine/parallel.py (pmpath batch) not built")
     got = [r.to_json(indent=None) for r in engine.recommend_many(iter(PROFILES), workers=2)]
     assert got == [rec for rec, _ in sequential]
 
 
 def test_recommend_many_raises_the_profile_error_when_it_reaches_a_bad_profile(engine):
-    pytest.importorskip("pmpath.parallel", reason="engine/parallel.py (pmpath batch) not built")
     profiles = [*PROFILES[:3], {"experience": {"total_years": 1}}]
     it = engine.recommend_many(profiles, workers=2)
     assert len([next(it) for _ in range(3)]) == 3
@@ -339,3 +339,33 @@ def test_an_audit_log_can_be_shared_by_threads_scoring_with_one_engine(engine, t
     assert len(lines) == 100
     ids = sorted(json.loads(line)["output"]["profile"]["id"] for line in lines)
     assert ids == sorted(p["id"] for c in chunks for p in c)
+
+
+def test_the_heavy_members_of_the_face_load_on_first_use():
+    code = (
+        "import sys, pmpath\n"
+        "heavy = ('pmpath.batch', 'pmpath.diff', 'pmpath.guide', 'pmpath.validation',\n"
+        "         'pmpath.pool')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "print(pmpath.BatchRun.__module__, pmpath.render_guide.__module__,\n"
+        "      pmpath.validate.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["[]", "pmpath.batch.run pmpath.guide validate"]
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        pmpath.nothing  # noqa: B018
+
+
+def test_a_moved_module_path_still_works_for_a_release_and_says_where_it_went():
+    code = (
+        "import warnings\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import pmpath.schemas\n"
+        "print(pmpath.schemas.load('profile')['title'])\n"
+        "print(caught[0].category.__name__, caught[0].message)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    title, warning = done.stdout.splitlines()
+    assert title
+    assert warning.startswith("DeprecationWarning pmpath.schemas moved to pmpath.source.schemas")

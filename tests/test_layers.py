@@ -155,7 +155,12 @@ def bound_in(module: str) -> set[str]:
         return set()
     names = set()
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Import | ast.ImportFrom):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            # a face that loads members on first use (PEP 562) names them here
+            for inner in node.body:
+                if isinstance(inner, ast.ImportFrom):
+                    names.update(a.asname or a.name for a in inner.names)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
         elif isinstance(node, ast.FunctionDef | ast.ClassDef):
             names.add(node.name)

@@ -13,10 +13,33 @@
 
 from __future__ import annotations
 
-from pmpath.profile.answers import NOT_KNOWN, describe, parse_answer, with_answers
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from pmpath.profile.checker import check_profile, normalise
 from pmpath.profile.reader import Profile, load_profile, parse_profile
-from pmpath.profile.template import template
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pmpath.profile.answers import NOT_KNOWN, describe, parse_answer, with_answers
+    from pmpath.profile.template import template
+
+#: members loaded on first use (``pmpath recommend`` needs neither): name -> module
+_LAZY = {
+    "NOT_KNOWN": "pmpath.profile.answers",
+    "describe": "pmpath.profile.answers",
+    "parse_answer": "pmpath.profile.answers",
+    "with_answers": "pmpath.profile.answers",
+    "template": "pmpath.profile.template",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'pmpath.profile' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "NOT_KNOWN",

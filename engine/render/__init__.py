@@ -23,11 +23,10 @@ the default, `plain`, leaves text as it is.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from pmpath.render.fit import render_text as render_fit_text
 from pmpath.render.markdown import render_markdown
 from pmpath.render.text import DEFAULT_WIDTH, Style, plain, render_text
 
@@ -86,3 +85,13 @@ __all__ = [
     "render_text",
     "render_yaml",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "render_fit_text":
+        # start-up time: the fit renderer loads only for `pmpath fit`
+        from pmpath.render.fit import render_text
+
+        globals()[name] = render_text
+        return render_text
+    raise AttributeError(f"module 'pmpath.render' has no attribute {name!r}")
