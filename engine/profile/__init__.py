@@ -19,9 +19,12 @@ from typing import TYPE_CHECKING, Any
 from pmpath.profile.checker import check_profile, normalise
 from pmpath.profile.reader import Profile, load_profile, parse_profile
 
+# bound here, not on first use: a function named as its module would otherwise be
+# shadowed by the module once `pmpath.profile.template` is imported
+from pmpath.profile.template import template
+
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.profile.answers import NOT_KNOWN, describe, parse_answer, with_answers
-    from pmpath.profile.template import template
 
 #: members loaded on first use (``pmpath recommend`` needs neither): name -> module
 _LAZY = {
@@ -29,7 +32,6 @@ _LAZY = {
     "describe": "pmpath.profile.answers",
     "parse_answer": "pmpath.profile.answers",
     "with_answers": "pmpath.profile.answers",
-    "template": "pmpath.profile.template",
 }
 
 

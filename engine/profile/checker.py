@@ -58,7 +58,7 @@ def check_profile(profile: Profile | Mapping) -> dict:
         profile = Profile(profile)
     data = profile.data
     if not isinstance(data, Mapping):
-        kind = "a list" if isinstance(data, list) else f"a single value ({_show(data)})"
+        kind = "a list" if isinstance(data, list) else f"a single value ({schemas.shown(data)})"
         raise ProfileError(
             f"a profile must be a mapping of sections (experience:, scope:, ...), not {kind}",
             code="P004",
@@ -168,20 +168,20 @@ def _describe(error, path: tuple, profile: Profile) -> tuple[str, str]:
         return _wrong_type(error, path, profile)
     if validator == "enum":
         options = [str(o) for o in error.validator_value]
-        message = f"{_show(value)} is not one of: {', '.join(options)}"
+        message = f"{schemas.shown(value)} is not one of: {', '.join(options)}"
         return message, did_you_mean(value, options)
     if validator == "const":
         if path == ("schema_version",):
-            return f"{_show(value)} is not a known schema version", "only version 1 exists"
-        return f"must be {_show(error.validator_value)}, not {_show(value)}", ""
+            return f"{schemas.shown(value)} is not a known schema version", "only version 1 exists"
+        return f"must be {schemas.shown(error.validator_value)}, not {schemas.shown(value)}", ""
     if validator in ("minimum", "maximum"):
         lo, hi = schema.get("minimum"), schema.get("maximum")
         kind = "a whole number" if schema.get("type") == "integer" else "a number"
         if lo is not None and hi is not None:
             allowed = f"{kind} from {number(lo)} to {number(hi)}"
             if value < lo and lo == 0:
-                return f"{_show(value)} is negative", f"allowed: {allowed}"
-            return f"{_show(value)} is out of range", f"allowed: {allowed}"
+                return f"{schemas.shown(value)} is negative", f"allowed: {allowed}"
+            return f"{schemas.shown(value)} is out of range", f"allowed: {allowed}"
         return schemas.describe(error), ""
     if validator == "minLength":
         return "must not be empty", "remove the line if there is nothing to say"
@@ -230,28 +230,26 @@ def _missing(path: tuple) -> tuple[str, str]:
 
 
 def _wrong_type(error, path: tuple, profile: Profile) -> tuple[str, str]:
+    """`schemas.type_message`'s wording, with the hint a profile's author needs."""
     want = error.validator_value
     wants = want if isinstance(want, list) else [want]
     value = error.instance
-    got = f"{_kind(value)} {_show(value)}".rstrip() if value is not None else "nothing"
+    message = schemas.type_message(want, value)
     if "object" in wants:
         fields = list(error.schema.get("properties", {}))
         if value is None:
             return "is empty", "add its fields indented below it, or remove the line"
+        below = path[-1] if path else "it"
         return (
-            f"must be a section (fields indented below {path[-1] if path else 'it'}), got {got}",
+            f"must be a section (fields indented below {below}), got {schemas.got(value)}",
             f"its fields: {', '.join(fields)}" if fields else "",
         )
     if value is None:
         return "has no value", "give it a value, or remove the line"
     if "integer" in wants and isinstance(value, float):
         lo, hi = error.schema.get("minimum"), error.schema.get("maximum")
-        if lo is not None and hi is not None:
-            return f"{_show(value)} must be a whole number", f"from {number(lo)} to {number(hi)}"
-        return f"{_show(value)} must be a whole number", ""
+        return message, f"from {number(lo)} to {number(hi)}" if None not in (lo, hi) else ""
     if "number" in wants or "integer" in wants:
-        article = "a whole number" if "integer" in wants and "number" not in wants else "a number"
-        message = f"must be {article}, got {got}"
         if isinstance(value, str):
             exponent = profile.document is not None and tuple(path) in profile.document.exponents
             if exponent:
@@ -262,15 +260,14 @@ def _wrong_type(error, path: tuple, profile: Profile) -> tuple[str, str]:
             return message, "write just the number, e.g. 3 or 2.5"
         return message, ""
     if "boolean" in wants:
-        message = f"must be true or false, got {got}"
         if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
             return message, "write true or false without quotes"
-        return message, ""
+        return message, "write true or false" if isinstance(value, str) else ""
     if "string" in wants:
         if isinstance(value, dict | list):
-            return f"must be text, got {got}", "write it as text on one line"
-        return f"must be text, got {got}", "put quotes around it"
-    return schemas.describe(error), ""
+            return message, "write it as text on one line"
+        return message, "put quotes around it"
+    return message, ""
 
 
 def _plain_decimal(text: str) -> str:
@@ -288,31 +285,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return number == number and abs(number) != float("inf")
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        text = repr(value)
-    elif isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    else:
-        text = str(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -168,23 +168,18 @@ def describe(error) -> str:
     inst = error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
     if v == "type":
-        want = error.validator_value
-        want = " or ".join(want) if isinstance(want, list) else want
-        article = "an" if str(want)[0] in "aeiou" else "a"
-        if want == "integer" and isinstance(inst, float):
-            return f"{inst!r} must be a whole number"
-        return f"must be {article} {want}, got {_kind(inst)} {_show(inst)}"
+        return type_message(error.validator_value, inst)
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         lo, hi = schema.get("minimum"), schema.get("maximum")
         if lo is not None and hi is not None:
-            return f"{_show(inst)} is out of range (allowed: {number(lo)} to {number(hi)})"
+            return f"{shown(inst)} is out of range (allowed: {number(lo)} to {number(hi)})"
         bound = "at least" if v.startswith(("minimum", "exclusiveMinimum")) else "at most"
-        return f"{_show(inst)} must be {bound} {number(error.validator_value)}"
+        return f"{shown(inst)} must be {bound} {number(error.validator_value)}"
     if v == "enum":
         options = ", ".join(str(o) for o in error.validator_value)
-        return f"{_show(inst)} is not one of: {options}"
+        return f"{shown(inst)} is not one of: {options}"
     if v == "const":
-        return f"{_show(inst)} must be {_show(error.validator_value)}"
+        return f"{shown(inst)} must be {shown(error.validator_value)}"
     if v == "required":
         missing = [k for k in error.validator_value if isinstance(inst, dict) and k not in inst]
         return f"'{missing[0] if missing else error.validator_value}' is required"
@@ -193,36 +188,68 @@ def describe(error) -> str:
         extra = sorted(k for k in inst if k not in allowed) if isinstance(inst, dict) else []
         return f"unknown key '{extra[0] if extra else '?'}'"
     if v in ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"):
-        return f"{v} {error.validator_value} not satisfied by {_show(inst)}"
+        return f"{v} {error.validator_value} not satisfied by {shown(inst)}"
     if v == "pattern":
-        return f"{_show(inst)} does not match the pattern {error.validator_value}"
+        return f"{shown(inst)} does not match the pattern {error.validator_value}"
     if v == "oneOf":
-        return f"{_show(inst)} is not a valid value here"
+        return f"{shown(inst)} is not a valid value here"
     return error.message
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
+#: a JSON Schema type in words, as a message says what a value must be
+_TYPE_WORDS = {
+    "integer": "a whole number",
+    "number": "a number",
+    "string": "text",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "empty",
+}
+
+
+def type_message(want: str | list[str], value: Any) -> str:
+    """``must be a number, got text 'x'``: the one wording of a value of the wrong type
+    (knowledge and rules files, profiles and CSV cells alike)."""
+    wants = want if isinstance(want, list) else [want]
+    if "integer" in wants and "number" not in wants and isinstance(value, float):
+        return f"{shown(value)} must be a whole number"
+    words = " or ".join(dict.fromkeys(_TYPE_WORDS.get(w, w) for w in wants))
+    return f"must be {words}, got {got(value)}"
+
+
+def got(value: Any) -> str:
+    """What a wrong value is, for "got ...": ``text 'x'``, ``a list``, ``nothing``."""
+    return f"{kind_of(value)} {shown(value)}".rstrip() if value is not None else "nothing"
+
+
+def kind_of(value: Any) -> str:
+    """A value's kind in words: boolean, number, text, a list, a mapping."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
         return "number"
     if isinstance(value, str):
-        return "string"
+        return "text"
     if isinstance(value, list):
-        return "list"
+        return "a list"
     if isinstance(value, dict):
-        return "mapping"
+        return "a mapping"
     return type(value).__name__
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, dict):
-        return "(a mapping)"
-    if isinstance(value, list):
-        return "(a list)"
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+def shown(value: Any) -> str:
+    """A scalar as a message quotes it (60 characters at most); "" for a list or mapping."""
+    if isinstance(value, dict | list):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = str(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -248,9 +275,13 @@ __all__ = [
     "describe",
     "explainer",
     "fast_validator",
+    "got",
     "is_valid",
     "iter_errors",
+    "kind_of",
     "knowledge_bundle",
     "load",
     "path_of",
+    "shown",
+    "type_message",
 ]

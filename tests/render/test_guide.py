@@ -444,7 +444,7 @@ def test_guide_of_broken_knowledge_lists_the_problems(tmp_path):
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"{levels}:{line}: K001: levels.3.kwan_level: must be an integer, got string 'high'",
+        f"{levels}:{line}: K001: levels.3.kwan_level: must be a whole number, got text 'high'",
         "error: knowledge or rules are invalid (1 problem)",
     ]
 
