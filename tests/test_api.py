@@ -369,3 +369,14 @@ def test_a_moved_module_path_still_works_for_a_release_and_says_where_it_went():
     title, warning = done.stdout.splitlines()
     assert title
     assert warning.startswith("DeprecationWarning pmpath.schemas moved to pmpath.source.schemas")
+
+
+def test_a_face_member_named_as_its_module_stays_the_member_whatever_was_imported_first():
+    code = (
+        "import pmpath.profile.template, pmpath.profile.answers\n"
+        "from pmpath.profile import template, with_answers, NOT_KNOWN\n"
+        "from pmpath.render import render_fit_text\n"
+        "print(callable(template), callable(with_answers), callable(render_fit_text))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True", "True"]
