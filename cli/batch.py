@@ -6,11 +6,11 @@ import sys
 
 import click
 
-from pmpath.batch import EVALUATORS, INPUT_FORMATS, OUTPUT_FORMATS, BatchRun
+from pmpath.batch import EVALUATORS, OUTPUT_FORMATS, BatchRun
 from pmpath.words import visible
 
 from .audit import audit_log_option
-from .common import check_opening, knowledge_options, load_engine, opening_options
+from .common import check_opening, knowledge_options, load_engine, opening_options, pool_options
 
 
 @click.command("batch")
@@ -30,24 +30,11 @@ from .common import check_opening, knowledge_options, load_engine, opening_optio
     show_default=True,
     help="jsonl: one JSON record per line; csv: a flat table.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (default: this machine's cores, or 1 for an input under 512 KB; "
-    "1 scores in this process).",
-)
+@pool_options
 @click.option(
     "--resume",
     is_flag=True,
     help="Continue into an existing OUT: records already in it (by id) are skipped.",
-)
-@click.option(
-    "--input-format",
-    type=click.Choice(INPUT_FORMATS),
-    default="auto",
-    show_default=True,
-    help="What stdin and files with other extensions hold (auto: by extension; - is JSONL).",
 )
 @opening_options(required=False)
 @click.option(
@@ -66,7 +53,6 @@ from .common import check_opening, knowledge_options, load_engine, opening_optio
     help="A worker that holds records and answers nothing for this long is stopped and "
     "its records retried one by one (one that stalls twice becomes an E002 error record).",
 )
-@click.option("--chunk-size", type=click.IntRange(min=1), default=64, hidden=True)
 # for benchmarks: durable's stock Host driver, or the plain-Python reference evaluator
 @click.option("--backend", type=click.Choice(["lean", "host"]), default="lean", hidden=True)
 @click.option("--evaluator", type=click.Choice(EVALUATORS), default="durable", hidden=True)

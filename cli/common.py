@@ -54,6 +54,29 @@ def load_engine(knowledge_dir: str | None, rules_dir: str | None, **kwargs) -> E
         raise CliError(exc) from exc
 
 
+def pool_options(func):
+    """``--workers``, ``--input-format`` and the hidden ``--chunk-size``: how a pool
+    of profiles is read and scored (``pmpath batch`` and ``pmpath diff``)."""
+    # start-up time: pmpath.batch (readers, pool) loads only for the commands that use it
+    from pmpath.batch import INPUT_FORMATS
+
+    func = click.option("--chunk-size", type=click.IntRange(min=1), default=64, hidden=True)(func)
+    func = click.option(
+        "--input-format",
+        type=click.Choice(INPUT_FORMATS),
+        default="auto",
+        show_default=True,
+        help="What stdin and files with other extensions hold (auto: by extension; - is JSONL).",
+    )(func)
+    return click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker processes (default: this machine's cores, or 1 for an input under 512 KB; "
+        "1 scores in this process).",
+    )(func)
+
+
 def opening_options(required: bool):
     """``--role LEVEL`` and ``--specialization S``: the opening a candidate is fitted to."""
 

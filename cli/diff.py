@@ -10,7 +10,6 @@ import sys
 import click
 
 from pmpath import Engine
-from pmpath.batch import INPUT_FORMATS
 from pmpath.diff import (
     FAIL_ON_EXIT,
     SHORTLIST_SCORE,
@@ -28,6 +27,7 @@ from .common import (
     knowledge_options,
     load_engine,
     opening_options,
+    pool_options,
     write_file,
 )
 from .errors import CliError
@@ -81,20 +81,7 @@ FORMATS = ("markdown", "html", "json")
     help="Exit 4 when a condition holds, e.g. 'level>2%', 'down>0', 'requirements>=100' "
     "(several separated by commas; see docs/knowledge.md for the metrics).",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (default: the cores, or 1 for an input under 512 KB).",
-)
-@click.option(
-    "--input-format",
-    type=click.Choice(INPUT_FORMATS),
-    default="auto",
-    show_default=True,
-    help="What stdin and files with other extensions hold.",
-)
-@click.option("--chunk-size", type=click.IntRange(min=1), default=64, hidden=True)
+@pool_options
 def command(
     pool: tuple[str, ...],
     base_rev: str | None,
