@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -199,29 +200,17 @@ def check_lines(path: Path, writers: int, per_writer: int, size: int) -> None:
     assert seen == {(w, s) for w in range(writers) for s in range(per_writer)}
 
 
-def test_threads_sharing_one_log_never_interleave(tmp_path):
+@pytest.mark.parametrize(
+    ("shared", "writers", "per_writer", "size"),
+    [(True, 8, 100, 20_000), (False, 6, 60, 50_000)],
+    ids=["threads sharing one log", "threads with their own logs on one file"],
+)
+def test_threads_writing_one_file_never_interleave(tmp_path, shared, writers, per_writer, size):
     path = tmp_path / "a.jsonl"
-    writers, per_writer, size = 8, 100, 20_000
-    with AuditLog(path) as log:
-
-        def work(w: int) -> None:
-            for s in range(per_writer):
-                log.record("batch", {"w": w, "s": s}, _payload(w, s, size), "0" * 64)
-
-        threads = [threading.Thread(target=work, args=(w,)) for w in range(writers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    check_lines(path, writers, per_writer, size)
-
-
-def test_threads_with_their_own_logs_on_one_file_never_interleave(tmp_path):
-    path = tmp_path / "a.jsonl"
-    writers, per_writer, size = 6, 60, 50_000
+    one = AuditLog(path) if shared else None
 
     def work(w: int) -> None:
-        with AuditLog(path) as log:
+        with contextlib.nullcontext(one) if shared else AuditLog(path) as log:
             for s in range(per_writer):
                 log.record("batch", {"w": w, "s": s}, _payload(w, s, size), "0" * 64)
 
@@ -230,6 +219,8 @@ def test_threads_with_their_own_logs_on_one_file_never_interleave(tmp_path):
         t.start()
     for t in threads:
         t.join()
+    if one is not None:
+        one.close()
     check_lines(path, writers, per_writer, size)
 
 
