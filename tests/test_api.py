@@ -194,6 +194,18 @@ def test_error_classes_share_one_base_with_stable_codes():
         assert isinstance(cls.code, str) and len(cls.code) == 4
 
 
+def test_the_code_registry_names_the_class_that_raises_each_code():
+    from pmpath.errors import FAMILIES, BatchError, DiffError, error_class
+
+    for cls in (ProfileError, KnowledgeError, EngineError, RoleError, AuditError):
+        assert error_class(cls.code) is cls, cls
+    for cls in (BatchError, DiffError):
+        assert error_class(cls.code) is cls, cls
+    assert error_class("R104") is KnowledgeError
+    assert error_class("Z999") is PmpathError
+    assert set(FAMILIES.values()) <= {c for c in PmpathError.__subclasses__()}
+
+
 # -- loading ---------------------------------------------
 def test_load_takes_no_arguments_or_explicit_directories(engine, root):
     explicit = Engine.load(knowledge=root / "knowledge", rules=root / "rules")

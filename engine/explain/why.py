@@ -190,31 +190,32 @@ class Explainer:
         self,
         ruleset: RuleSet,
         facts: dict[str, dict],
-        derived: set[Pred],
+        fired: Iterable[str],
         *,
         own: bool,
         max_depth: int = MAX_VIA_DEPTH,
-        fired: Iterable[str] = (),
         shortfalls: bool = False,
     ):
         self.ruleset = ruleset
         self.facts = facts
-        self.derived = derived
-        self._own = _plan(ruleset).own if own else None
-        self._max_depth = max_depth
         self._fired = set(fired)
         #: what the engine concluded: the rules that fired, as facts
         self.fired_preds: set[Pred] = {
             ruleset.by_id[r].concludes for r in self._fired if r in ruleset.by_id
         }
+        #: the derived facts conditions are checked against (`ungated` adds to them)
+        self.derived: set[Pred] = set(self.fired_preds)
+        self._own = _plan(ruleset).own if own else None
+        self._max_depth = max_depth
         self._shortfalls = shortfalls
         self._cache: dict[tuple, RuleCheck] = {}
 
     @classmethod
     def ungated(cls, ruleset: RuleSet, facts: dict[str, dict], fired: Iterable[str]) -> Explainer:
-        """Derived facts on the profile alone, rung gating stripped (role fit)."""
-        fired_preds = {ruleset.by_id[r].concludes for r in fired}
-        derived = set(fired_preds)
+        """Derived facts on the profile alone, rung gating stripped (role fit): what
+        fired, plus every `met` fact whose own conditions hold, on any rung."""
+        explainer = cls(ruleset, facts, fired, own=True)
+        derived = explainer.derived
         for stratum in _plan(ruleset).met_strata:
             pending = list(stratum)
             changed = True
@@ -230,21 +231,13 @@ class Explainer:
                     else:
                         waiting.append(rule)
                 pending = waiting
-        return cls(ruleset, facts, derived, own=True, fired=fired)
+        return explainer
 
     @classmethod
     def as_fired(cls, rec: Recommendation) -> Explainer:
         """Derived facts as the engine concluded them; rules as compiled (``--explain``)."""
-        ruleset = rec.model.ruleset
-        return cls(
-            ruleset,
-            sections(rec.profile, rec.derived),
-            {ruleset.by_id[r].concludes for r in rec.fired if r in ruleset.by_id},
-            own=False,
-            max_depth=1,
-            fired=rec.fired,
-            shortfalls=True,
-        )
+        facts = sections(rec.profile, rec.derived)
+        return cls(rec.model.ruleset, facts, rec.fired, own=False, max_depth=1, shortfalls=True)
 
     def rule(self, rule: Rule, depth: int = 0, seen: frozenset = frozenset()) -> RuleCheck:
         """``rule`` checked on the profile, derived-fact conditions followed ``via``."""

@@ -54,22 +54,6 @@ def _section_fields() -> dict[str, tuple[str, ...]]:
 SECTION_FIELDS = _section_fields()
 
 
-def _always_present() -> dict[str, frozenset[str]]:
-    """Fields every normalised profile has: required ones, and those with a default."""
-    props = schemas.load("profile")["properties"]
-    out = {}
-    for name in SECTIONS:
-        section = props[name]
-        fields = {k for k, v in section["properties"].items() if "default" in v}
-        fields.update(section.get("required", ()))
-        out[name] = frozenset(fields)
-    out["derived"] = frozenset(DERIVED_FIELDS)
-    return out
-
-
-ALWAYS_PRESENT = _always_present()
-
-
 def derive(profile: dict, tie_break: tuple[str, ...], breadth_min_years: float) -> dict:
     """The `derived` fact's fields for a normalised profile."""
     work = profile["work"]  # a kind not given counts for nothing here (see questions)

@@ -65,8 +65,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SCHEMA_VERSION = 1
 
-STATUSES = ("match", "partial", "mismatch")
-
 
 # -- the explanation, as data ---------------------------------------------------------
 
