@@ -27,6 +27,7 @@ COMMANDS = {
     "batch": "batch",
     "fit": "fit",
     "diff": "diff",
+    "serve": "serve",
     "init": "init",
     "schema": "schema",
     "guide": "guide",

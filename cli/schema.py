@@ -16,11 +16,13 @@ SCHEMAS = {
     "rules": "a rules file",
     "fit": "the output of `pmpath fit --format json` (role fit)",
     "diff": "the report of `pmpath diff --format json`",
+    "serve": "the answers of `pmpath serve` (decisions, batch records, errors)",
 }
 
 
 @click.command(
-    "schema", short_help="Print a JSON Schema: profile, output, knowledge, rules, fit or diff."
+    "schema",
+    short_help="Print a JSON Schema: profile, output, knowledge, rules, fit, diff or serve.",
 )
 @click.argument("name", type=click.Choice(list(SCHEMAS)))
 def command(name: str) -> None:
@@ -33,6 +35,7 @@ def command(name: str) -> None:
     rules      a rules file
     fit        what `pmpath fit --format json` prints (role fit)
     diff       what `pmpath diff --format json` prints (a knowledge change on a pool)
+    serve      what `pmpath serve` answers (decisions, batch records, errors)
     """
     data = schemas.knowledge_bundle() if name == "knowledge" else schemas.load(name)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -15,6 +15,10 @@ scored as bytes). Each record is one line, keys in this order:
 
 ``timestamp``
     when the decision was recorded: UTC, ISO 8601 with microseconds and ``Z``.
+``decision_id``
+    only when the caller gave one (``pmpath serve`` does, for every decision):
+    the id the answer carried, so a hiring system that stored it finds the
+    record. Records without it have no such key.
 ``pmpath_version``
     the pmpath that decided.
 ``knowledge_version``
@@ -152,11 +156,14 @@ class AuditLog:
         knowledge_version: str,
         *,
         request: Mapping[str, Any] | None = None,
+        decision_id: str | None = None,
     ) -> dict:
         """Append the record of one decision and return it (see the module docstring)."""
         _check_kind(kind)
-        entry = {
-            "timestamp": self.clock(),
+        entry = {"timestamp": self.clock()}
+        if decision_id is not None:
+            entry["decision_id"] = decision_id
+        entry |= {
             "pmpath_version": __version__,
             "knowledge_version": knowledge_version,
             "kind": kind,
@@ -175,6 +182,7 @@ class AuditLog:
         knowledge_version: str,
         *,
         request: Mapping[str, Any] | None = None,
+        decision_id: str | None = None,
     ) -> None:
         """Append the same record from an input hash and output already encoded as JSON.
 
@@ -191,8 +199,10 @@ class AuditLog:
         out = out.rstrip(b"\n")
         if not (out.startswith(b"{") and out.endswith(b"}")) or b"\n" in out:
             raise ValueError("output_json must be one JSON object on one line")
-        head = {
-            "timestamp": self.clock(),
+        head: dict[str, Any] = {"timestamp": self.clock()}
+        if decision_id is not None:
+            head["decision_id"] = decision_id
+        head |= {
             "pmpath_version": __version__,
             "knowledge_version": knowledge_version,
             "kind": kind,

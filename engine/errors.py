@@ -11,7 +11,9 @@ Codes are part of the contract: tools match on them. Families:
 - ``D0xx`` a diff cannot start: the base revision (``D001``) or ``--fail-on`` (``D002``)
   (``pmpath.diff.DiffError``);
 - ``E0xx`` the inference engine itself failed (``EngineError``); ``E003`` the worker
-  pool gave up (workers kept stalling or dying) or lost track of records.
+  pool gave up (workers kept stalling or dying) or lost track of records;
+- ``S0xx`` a request to ``pmpath serve`` cannot be answered as sent, or the
+  service cannot start (``ServeError``, with the HTTP status it answers with).
 
 The full list, with an example of each, is in docs/knowledge.md (K, R) and
 docs/batch.md (P014, B, E002).
@@ -190,6 +192,34 @@ class RoleError(PmpathError, ValueError):
         return {"code": self.code, "path": self.param, "message": self.message}
 
 
+class ServeError(PmpathError):
+    """A request to the HTTP service cannot be answered as sent, or the service cannot start.
+
+    ``status`` is the HTTP status the service answers with; ``path`` names the
+    member of the request that is wrong (``input``, ``role``, ``inputs``),
+    empty for the whole request. Codes (docs/serving.md lists them all):
+
+    ``S001`` 400 the body is not JSON (or not UTF-8); ``S002`` 400 the body is
+    JSON but not the request envelope (a member missing, unknown or of the wrong
+    type), or a header is malformed; ``S003`` 401 no token, or the wrong one;
+    ``S004`` 413 the body is over ``--max-body``; ``S005`` 413 a batch has more
+    items than ``--max-batch``; ``S006`` 503 the engine is not loaded yet;
+    ``S007`` 404 no such path; ``S008`` 405 the path does not take that method;
+    ``S010`` the service cannot start (an address it may not or cannot listen on,
+    a token file it cannot read).
+    """
+
+    code = "S001"
+
+    def __init__(self, message: str, *, code: str = "S001", status: int = 400, path: str = ""):
+        super().__init__(message, code=code)
+        self.status = status
+        self.path = path
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "path": self.path, "message": self.message}
+
+
 class DocumentError(Exception):
     """A document could not be read or parsed. ``kind`` says which way."""
 
@@ -225,6 +255,7 @@ FAMILIES: dict[str, type[PmpathError]] = {
     "D": DiffError,
     "A": AuditError,
     "E": EngineError,
+    "S": ServeError,
 }
 
 

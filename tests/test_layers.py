@@ -40,6 +40,7 @@ LAYERS = {
     "pmpath.audit": 8,
     "pmpath.validation": 8,
     "pmpath": 9,
+    "pmpath.serve": 9,  # the HTTP service, an extra: above every room it answers from
     "pmpath.schemas": 9,  # the one-release stub of a moved path
     "pmpath.cli": 10,
 }
@@ -60,6 +61,7 @@ CLI_MAY_IMPORT = {
     "pmpath.guide",
     "pmpath.profile",
     "pmpath.render",
+    "pmpath.serve",
     "pmpath.source",
     "pmpath.validation",
 }

@@ -104,6 +104,8 @@ class Scorer:
             return Profile(csv_profile(record[3], record[4]), source)
         if kind == "file":
             return load_profile(record[3])
+        if kind == "data":  # already parsed (a JSON request's items): checked when scored
+            return Profile(record[3], source)
         if kind == "text":
             try:
                 text = decode(record[3])

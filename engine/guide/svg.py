@@ -10,8 +10,16 @@ _BAND_FILLS = ("#eef1f4", "#e3f0fb", "#e4f5ea", "#fdf0dd", "#f1e8fa")
 _BAND_STROKES = ("#9aa5b1", "#4a90c2", "#4caf7a", "#e39b3c", "#9c6ad0")
 
 
-def ladder_svg(knowledge: Knowledge) -> str:
-    """The ladder as an inline SVG diagram: one rung per level, Kwan levels as bands."""
+def ladder_svg(
+    knowledge: Knowledge, *, place: tuple[str, str] | None = None, links: bool = True
+) -> str:
+    """The ladder as an inline SVG diagram: one rung per level, Kwan levels as bands.
+
+    ``place`` marks a person on it: ``(level, possible)``, the rung they were placed
+    on (filled, "you are here") and the highest rung not ruled out; the rungs
+    above the first up to the second are drawn dashed ("possible"). ``links``
+    makes each rung a link to its section of the guide (``#level-<id>``).
+    """
     # Long on purpose: one drawing, band by band, box by box; its coordinates depend on each
     # other.
     k = knowledge
@@ -26,6 +34,11 @@ def ladder_svg(knowledge: Knowledge) -> str:
 
     def y_of(index: int) -> int:  # lowest rung at the bottom
         return top + (len(levels) - 1 - index) * step_y
+
+    here = possible_top = -1
+    if place is not None:
+        here = k.level_by_id[place[0]].index
+        possible_top = k.level_by_id[place[1]].index
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
@@ -89,17 +102,26 @@ def ladder_svg(knowledge: Knowledge) -> str:
         y = y_of(lv.index)
         n = len(lv.requirements)
         reqs = "no requirements" if n == 0 else f"{n} requirement{'s' * (n != 1)}"
-        parts.append(
-            f'<a href="#level-{h(lv.id)}"><g class="rung">'
-            f"<title>{h(lv.title)}: {h(_kwan_label(lv))}; {reqs}</title>"
+        mark, fill, stroke, dash, ink = "", "#ffffff", "#3e4c59", "", "#1f2933"
+        if lv.index == here:
+            mark, fill, stroke, ink = "you are here", "#1f6feb", "#0b3d91", "#ffffff"
+        elif here < lv.index <= possible_top:
+            mark, fill, stroke, dash = "possible", "#fff8e1", "#b7791f", ' stroke-dasharray="6 4"'
+        status = f"; {mark}" if mark else ""
+        sub_ink = "#ffffff" if lv.index == here else "#52606d"
+        rung = (
+            f'<g class="rung{" rung-" + mark.split()[-1] if mark else ""}">'
+            f"<title>{h(lv.title)}: {h(_kwan_label(lv))}; {reqs}{h(status)}</title>"
             f'<rect x="{rung_x}" y="{y}" width="{rung_w}" height="{rung_h}" rx="6" '
-            'fill="#ffffff" stroke="#3e4c59" stroke-width="1.5"/>'
+            f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"{dash}/>'
             f'<text x="{rung_x + rung_w // 2}" y="{y + 19}" font-size="15" font-weight="600" '
-            f'text-anchor="middle" fill="#1f2933">{h(lv.title)}</text>'
+            f'text-anchor="middle" fill="{ink}">{h(lv.title)}</text>'
             f'<text x="{rung_x + rung_w // 2}" y="{y + 36}" font-size="12" '
-            f'text-anchor="middle" fill="#52606d">{h(lv.id)} · {reqs}</text>'
-            "</g></a>"
+            f'text-anchor="middle" fill="{sub_ink}">{h(lv.id)} · {reqs}'
+            f"{' · ' + mark if mark else ''}</text>"
+            "</g>"
         )
+        parts.append(f'<a href="#level-{h(lv.id)}">{rung}</a>' if links else rung)
     # an arrow: higher rungs carry riskier decisions (Kwan)
     ax = rung_x + rung_w + 40
     parts.append(

@@ -43,6 +43,7 @@ NAMES = (
     "output",
     "fit",
     "diff",
+    "serve",
     "rules",
     *(f"knowledge-{name}" for name in KNOWLEDGE_FILES),
 )
