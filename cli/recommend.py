@@ -31,7 +31,7 @@ def ask_questions(engine, data: dict, rec):
     current = copy.deepcopy(data)
     answers: dict = {}
     passed: set[str] = set()
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin  # click 8.5 deprecates get_text_stream; CliRunner swaps sys.stdin too
     while True:
         pending = [
             q for q in rec.questions if q["field"] not in answers and q["field"] not in passed

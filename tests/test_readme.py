@@ -37,11 +37,13 @@ and reported)::
 from __future__ import annotations
 
 import atexit
+import contextlib
 import doctest
 import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -140,6 +142,11 @@ _WORKDIRS: dict[int, Path] = {}
 @atexit.register
 def _remove_workdirs() -> None:
     for path in _WORKDIRS.values():
+        # a block that starts a server in the background writes its pid to NAME.pid
+        # and stops it itself; whatever a failed block left running is stopped here
+        for pid_file in path.glob("*.pid"):
+            with contextlib.suppress(ValueError, OSError):
+                os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
         shutil.rmtree(path, ignore_errors=True)
 
 
