@@ -28,6 +28,7 @@ COMMANDS = {
     "fit": "fit",
     "diff": "diff",
     "serve": "serve",
+    "import": "import_cmd",
     "init": "init",
     "schema": "schema",
     "guide": "guide",

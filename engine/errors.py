@@ -12,6 +12,10 @@ Codes are part of the contract: tools match on them. Families:
   (``pmpath.diff.DiffError``);
 - ``E0xx`` the inference engine itself failed (``EngineError``); ``E003`` the worker
   pool gave up (workers kept stalling or dying) or lost track of records;
+- ``I0xx`` a CV or export cannot be imported (``SourceError``): not the format
+  it was read as (``I001``), unreadable JSON or CSV (``I002``), an export
+  folder without its positions (``I003``), a date that is not a date
+  (``I004``), a position that ends before it starts (``I005``);
 - ``S0xx`` a request to ``pmpath serve`` cannot be answered as sent, or the
   service cannot start (``ServeError``, with the HTTP status it answers with).
 
@@ -192,6 +196,29 @@ class RoleError(PmpathError, ValueError):
         return {"code": self.code, "path": self.param, "message": self.message}
 
 
+class SourceError(PmpathError):
+    """A CV, LinkedIn export or ATS export cannot be turned into a profile.
+
+    ``file`` is the source, ``where`` the place in it (``work[2].startDate``,
+    ``Positions.csv:4``), empty for the whole source. Codes are listed in
+    `pmpath.errors` (the module docstring) and docs/import.md.
+    """
+
+    code = "I001"
+
+    def __init__(self, message: str, *, code: str = "I001", file: str = "", where: str = ""):
+        super().__init__(message, code=code)
+        self.file = file
+        self.where = where
+
+    def __str__(self) -> str:
+        place = ": ".join(p for p in (self.file, self.where) if p)
+        return f"{place}: {self.code}: {self.message}" if place else f"{self.code}: {self.message}"
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "path": self.where, "message": self.message}
+
+
 class ServeError(PmpathError):
     """A request to the HTTP service cannot be answered as sent, or the service cannot start.
 
@@ -256,6 +283,7 @@ FAMILIES: dict[str, type[PmpathError]] = {
     "A": AuditError,
     "E": EngineError,
     "S": ServeError,
+    "I": SourceError,
 }
 
 

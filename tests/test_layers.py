@@ -30,6 +30,7 @@ LAYERS = {
     "pmpath.profile": 2,
     "pmpath.model": 3,
     "pmpath.inference": 4,
+    "pmpath.imports": 4,  # CVs and exports to profiles: reads knowledge, needs no engine
     "pmpath.explain": 5,
     "pmpath.results": 6,
     "pmpath.engine": 7,
@@ -59,6 +60,7 @@ CLI_MAY_IMPORT = {
     "pmpath.batch",
     "pmpath.diff",
     "pmpath.guide",
+    "pmpath.imports",
     "pmpath.profile",
     "pmpath.render",
     "pmpath.serve",

@@ -76,6 +76,8 @@ class Knowledge:
     leadership_shifts: tuple[dict, ...]
     #: "section.field" -> {"field", "question", "source"} (knowledge/questions.yaml)
     questions: dict[str, dict] = field(default_factory=dict)
+    #: how `pmpath import` reads CVs and exports (knowledge/imports.yaml), checked
+    imports: dict = field(default_factory=dict)
     level_by_id: dict[str, Level] = field(init=False)
     requirements: dict[str, Requirement] = field(init=False)
 

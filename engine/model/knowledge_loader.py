@@ -239,6 +239,8 @@ class _Checker:
                 "a number above 0 and at most 1",
             )
 
+        imports = self._imports(cite, work_types)
+
         return Knowledge(
             root=root,
             files=self.files,
@@ -257,7 +259,79 @@ class _Checker:
             senior_differentiators=tuple(diffs),
             leadership_shifts=tuple(shifts),
             questions=questions,
+            imports=imports,
         )
+
+    def _imports(self, cite, work_types: dict) -> dict:
+        """knowledge/imports.yaml, cross-checked against the profile schema and the work types."""
+        data = self.data("imports")
+        profile = schemas.load("profile")["properties"]
+
+        def enum(section: str, name: str) -> list:
+            return profile[section]["properties"][name].get("enum", [])
+
+        self.unique("imports", "titles", data["titles"])
+        backgrounds = enum("experience", "background")
+        for i, t in enumerate(data["titles"]):
+            if "source" in t:
+                cite("imports", ("titles", i, "source"), t["source"])
+            if "background" in t and t["background"] not in backgrounds:
+                self.add(
+                    "imports",
+                    ("titles", i, "background"),
+                    "K003",
+                    f"unknown background '{t['background']}'; one of {', '.join(backgrounds)}",
+                )
+        for i, w in enumerate(data["work"]):
+            if "source" in w:
+                cite("imports", ("work", i, "source"), w["source"])
+            if w["kind"] not in work_types:
+                self.add(
+                    "imports",
+                    ("work", i, "kind"),
+                    "K003",
+                    f"unknown kind of work '{w['kind']}'; one of {', '.join(work_types)}",
+                )
+        for i, st in enumerate(data["statements"]):
+            if "source" in st:
+                cite("imports", ("statements", i, "source"), st["source"])
+            section, _, name = st["field"].partition(".")
+            prop = profile.get(section, {}).get("properties", {}).get(name)
+            wanted = "boolean" if st["combine"] == "any" else "integer"
+            if prop is None or prop.get("type") != wanted:
+                self.add(
+                    "imports",
+                    ("statements", i, "field"),
+                    "K003",
+                    f"'{st['field']}' is not a "
+                    + ("yes/no" if wanted == "boolean" else "whole-number")
+                    + f" profile field (combine {st['combine']})",
+                )
+            for j, pattern in enumerate(st["patterns"]):
+                numbers = pattern.split().count("{n}")
+                if numbers != (0 if wanted == "boolean" else 1):
+                    self.add(
+                        "imports",
+                        ("statements", i, "patterns", j),
+                        "K014",
+                        "a statement about a number holds exactly one {n}, the number it reads; "
+                        "a yes/no statement holds none",
+                    )
+        for key, section, name in (
+            ("degrees", "education", "degree"),
+            ("fields", "education", "field"),
+        ):
+            allowed = enum(section, name)
+            for i, entry in enumerate(data[key]):
+                value = entry["degree" if key == "degrees" else "field"]
+                if value not in allowed:
+                    self.add(
+                        "imports",
+                        (key, i),
+                        "K003",
+                        f"unknown {section}.{name} '{value}'; one of {', '.join(allowed)}",
+                    )
+        return data
 
     def _levels(self, thresholds: dict, kwan: dict, cite) -> list[Level]:
         raw = self.data("levels")["levels"]

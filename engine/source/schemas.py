@@ -36,6 +36,7 @@ KNOWLEDGE_FILES = (
     "leadership_shifts",
     "steps",
     "questions",
+    "imports",
 )
 
 NAMES = (

@@ -32,6 +32,7 @@ DOCUMENTED = {
     "K011",
     "K012",
     "K013",
+    "K014",
     "R001",
     "R002",
     "R003",
@@ -194,7 +195,7 @@ def test_the_shipped_knowledge_validates_with_a_one_line_summary():
     assert result.stderr == ""
     (line,) = result.stdout.splitlines()
     assert re.fullmatch(
-        r"ok: 12 knowledge files, \d+ rules files; 7 levels, \d+ requirements, \d+ steps, "
+        r"ok: 13 knowledge files, \d+ rules files; 7 levels, \d+ requirements, \d+ steps, "
         r"\d+ rules \(\d+ generated\), \d+ cases passed; knowledge_version [0-9a-f]{12}",
         line,
     ), line
