@@ -10,7 +10,14 @@ from pmpath.batch import EVALUATORS, OUTPUT_FORMATS, BatchRun
 from pmpath.words import visible
 
 from .audit import audit_log_option
-from .common import check_opening, knowledge_options, load_engine, opening_options, pool_options
+from .common import (
+    as_of_option,
+    check_opening,
+    knowledge_options,
+    load_engine,
+    opening_options,
+    pool_options,
+)
 
 
 @click.command("batch")
@@ -56,6 +63,7 @@ from .common import check_opening, knowledge_options, load_engine, opening_optio
 # for benchmarks: durable's stock Host driver, or the plain-Python reference evaluator
 @click.option("--backend", type=click.Choice(["lean", "host"]), default="lean", hidden=True)
 @click.option("--evaluator", type=click.Choice(EVALUATORS), default="durable", hidden=True)
+@as_of_option
 @knowledge_options
 @audit_log_option
 def command(
@@ -74,6 +82,7 @@ def command(
     evaluator: str,
     knowledge_dir: str | None,
     rules_dir: str | None,
+    as_of=None,
     audit_log=None,
 ) -> None:
     """Score many profiles: JSONL, CSV, directories or globs of profile files, or - (stdin).
@@ -93,6 +102,7 @@ def command(
       pmpath batch pool.csv --format csv -o shortlist.csv --workers 4
       pmpath batch profiles/ 'more/*.yaml' -o scores.jsonl --resume
       cat candidates.jsonl | pmpath batch - > scores.jsonl
+      pmpath batch greenhouse-export.json --input-format greenhouse -o scores.jsonl
       pmpath batch pool.jsonl --role senior_pm --specialization growth --sort fit \\
           --format csv -o ranked.csv --audit-log decisions.jsonl
     """
@@ -131,6 +141,7 @@ def command(
         sort=sort,
         audit_log=audit_log,
         stall_timeout=stall_timeout,
+        as_of=as_of,
     )
     total = run.total_bytes()
     show_bar = err.isatty() and total

@@ -8,6 +8,7 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 
 import click
 
@@ -66,7 +67,9 @@ def pool_options(func):
         type=click.Choice(INPUT_FORMATS),
         default="auto",
         show_default=True,
-        help="What stdin and files with other extensions hold (auto: by extension; - is JSONL).",
+        help="What stdin and files with other extensions hold (auto: by extension; - is "
+        "JSONL); json-resume, linkedin or greenhouse: CVs and exports, read as pmpath import "
+        "reads them.",
     )(func)
     return click.option(
         "--workers",
@@ -74,6 +77,31 @@ def pool_options(func):
         default=None,
         help="Worker processes (default: this machine's cores, or 1 for an input under 512 KB; "
         "1 scores in this process).",
+    )(func)
+
+
+class AsOf(click.ParamType):
+    """``--as-of``: a day, YYYY-MM-DD."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a date; write it as YYYY-MM-DD (2026-12-02)", param, ctx)
+
+
+def as_of_option(func):
+    """``--as-of DATE``: the day open-ended positions of a CV or export end."""
+    return click.option(
+        "--as-of",
+        type=AsOf(),
+        default=None,
+        help="With a CV or export (--input-format json-resume|linkedin|greenhouse): the day "
+        "open-ended positions end (default today; the import report names it).",
     )(func)
 
 

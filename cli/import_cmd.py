@@ -7,21 +7,9 @@ from datetime import date
 
 import click
 
-from pmpath.imports import FORMATS, import_path, parse_as_of, profile_jsonl, profile_yaml
+from pmpath.imports import FORMATS, import_path, profile_jsonl, profile_yaml
 
-from .common import write_file
-
-
-class AsOf(click.ParamType):
-    name = "date"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, date):
-            return value
-        try:
-            return parse_as_of(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+from .common import AsOf, write_file
 
 
 @click.command("import", short_help="A profile from a JSON Resume, LinkedIn export or Greenhouse.")

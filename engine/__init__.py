@@ -12,6 +12,9 @@ The stable Python API::
     from pmpath import AuditLog
     AuditLog("audit.jsonl").record("fit", profile, fit.to_dict(), engine.knowledge_version)
 
+    from pmpath import from_json_resume
+    profile, report = from_json_resume(cv_dict, as_of="2026-12-02")   # docs/import.md
+
 This face (``__all__``) is the public surface; the subpackages are its rooms
 (docs/architecture.md). The heavy members, `BatchRun`, `DiffRun`, `render_guide`
 and `validate`, are loaded on first use (PEP 562), so ``import pmpath`` and
@@ -38,6 +41,7 @@ from pmpath.errors import (
     Problem,
     ProfileError,
     RoleError,
+    SourceError,
 )
 from pmpath.model import Model, load_model
 from pmpath.profile import Profile, check_profile, load_profile, parse_profile
@@ -47,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pmpath.batch import BatchRun
     from pmpath.diff import DiffRun
     from pmpath.guide import render as render_guide
+    from pmpath.imports import from_greenhouse, from_json_resume, from_linkedin, import_path
     from pmpath.validation import Report, validate
 
 #: lazily loaded member -> (module, attribute)
@@ -55,6 +60,10 @@ _LAZY = {
     "DiffRun": ("pmpath.diff", "DiffRun"),
     "Report": ("pmpath.validation", "Report"),
     "render_guide": ("pmpath.guide", "render"),
+    "from_greenhouse": ("pmpath.imports", "from_greenhouse"),
+    "from_json_resume": ("pmpath.imports", "from_json_resume"),
+    "from_linkedin": ("pmpath.imports", "from_linkedin"),
+    "import_path": ("pmpath.imports", "import_path"),
     "validate": ("pmpath.validation", "validate"),
 }
 
@@ -92,8 +101,13 @@ __all__ = [
     "Recommendation",
     "Report",
     "RoleError",
+    "SourceError",
     "__version__",
     "check_profile",
+    "from_greenhouse",
+    "from_json_resume",
+    "from_linkedin",
+    "import_path",
     "load_model",
     "load_profile",
     "parse_profile",

@@ -14,20 +14,14 @@ import os
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-from pmpath.errors import BatchError
-from pmpath.source.documents import DEFAULT_MAX_BYTES
+from pmpath.errors import BatchError, DocumentError
+from pmpath.source.documents import DEFAULT_MAX_BYTES, decode, parse_json
 
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
-
-INPUT_FORMATS = ("auto", "jsonl", "csv", "profile")
+#: CVs and exports `pmpath import` reads: each input is turned into profiles on the way
+IMPORT_FORMATS = ("json-resume", "linkedin", "greenhouse")
+INPUT_FORMATS = ("auto", "jsonl", "csv", "profile", *IMPORT_FORMATS)
 PROFILE_EXTENSIONS = (".yaml", ".yml", ".json")
 _FORMAT_BY_EXTENSION = {
     ".jsonl": "jsonl",
@@ -45,10 +39,11 @@ MAX_LINE_BYTES = DEFAULT_MAX_BYTES  # one JSONL profile line (a profile is a few
 class Input:
     """One INPUT argument, resolved: what it is and how to read it."""
 
-    kind: str  # "jsonl", "csv" or "profiles"
+    kind: str  # "jsonl", "csv", "profiles" or "import"
     display: str  # how records name it ("<stdin>" for -)
     path: str | None = None  # None: stdin
     files: tuple[str, ...] = ()  # kind "profiles": the files, sorted
+    source_format: str = ""  # kind "import": json-resume, linkedin or greenhouse
 
     def size(self) -> int | None:
         """Bytes to read (for a progress bar), or None when unknown (stdin)."""
@@ -74,6 +69,8 @@ def resolve_inputs(args: list[str] | tuple[str, ...], input_format: str = "auto"
         raise ValueError(f"input_format must be one of {', '.join(INPUT_FORMATS)}")
     if not args:
         raise BatchError("no INPUT given: name JSONL or CSV files, profile directories, or -")
+    if input_format in IMPORT_FORMATS:
+        return [_import_input(arg, input_format) for arg in args for arg in _expand(arg)]
     out: list[Input] = []
     for arg in args:
         if arg == "-":
@@ -117,6 +114,28 @@ def resolve_inputs(args: list[str] | tuple[str, ...], input_format: str = "auto"
     return out
 
 
+def _expand(arg: str) -> list[str]:
+    """An import source argument as paths: a glob's matches, a folder's JSON files (not
+    for LinkedIn, whose export is itself a folder), else the argument itself."""
+    if arg != "-" and not os.path.exists(arg) and glob.has_magic(arg):
+        matches = sorted(glob.glob(arg, recursive=True))
+        if not matches:
+            raise BatchError(f"{arg}: no files match this pattern", code="B001")
+        return matches
+    return [arg]
+
+
+def _import_input(path: str, source_format: str) -> Input:
+    if path == "-":
+        raise BatchError(
+            f"--input-format {source_format} reads files, not standard input: name the files",
+            code="B001",
+        )
+    if not os.path.exists(path):
+        raise BatchError(f"{path}: no such file or directory", code="B001")
+    return Input("import", path, path, (), source_format)
+
+
 def _file_input(path: str, input_format: str) -> Input:
     kind = _FORMAT_BY_EXTENSION.get(os.path.splitext(path)[1].lower())
     if input_format != "auto":
@@ -139,6 +158,7 @@ def _file_input(path: str, input_format: str) -> Input:
 #   ("csv", source, line, header, cells)         one CSV row
 #   ("file", source, None, path)                 one YAML/JSON profile file
 #   ("text", source, None, raw bytes)            one YAML/JSON profile read from stdin
+#   ("import", source, where, format, payload)   one person of a CV or export (pmpath.imports)
 #   ("error", source, line, code, message)       a record the reader already knows is bad
 
 
@@ -152,6 +172,9 @@ class RecordReader:
 
     def __iter__(self) -> Iterator[tuple]:
         for inp in self.inputs:
+            if inp.kind == "import":
+                yield from self._import(inp)
+                continue
             if inp.kind == "profiles":
                 for path in inp.files:
                     if path is None:  # one profile on stdin: read here, workers have no stdin
@@ -174,6 +197,54 @@ class RecordReader:
                 raise BatchError(f"{inp.path}: {exc.strerror or exc}", code="B001") from None
             with fh:
                 yield from self._read(inp, fh)
+
+    def _import(self, inp: Input) -> Iterator[tuple]:
+        """One record per person: a LinkedIn export folder or ZIP, a JSON Resume file,
+        each line of a JSONL of resumes, each candidate of a Greenhouse export; a folder
+        of JSON files is each of its files."""
+        fmt, path = inp.source_format, inp.path
+        if fmt != "linkedin" and os.path.isdir(path):
+            names = sorted(e.name for e in os.scandir(path) if e.name.lower().endswith(".json"))
+            if not names:
+                yield ("error", path, None, "I002", "no JSON files (*.json) in this directory")
+            for name in names:
+                yield from self._import(Input("import", path, os.path.join(path, name), (), fmt))
+            return
+        with contextlib.suppress(OSError):
+            self.bytes_read += os.path.getsize(path) if os.path.isfile(path) else 0
+        if fmt == "linkedin":
+            yield ("import", path, None, fmt, path)
+            return
+        if path.lower().endswith((".jsonl", ".ndjson")):
+            try:
+                fh = open(path, "rb")  # noqa: SIM115 - closed below, after streaming
+            except OSError as exc:
+                yield ("error", path, None, "I002", f"cannot read it: {exc.strerror or exc}")
+                return
+            with fh:
+                for line, raw in enumerate(fh, start=1):
+                    if raw.strip():
+                        yield ("import", path, line, fmt, raw)
+            return
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read(DEFAULT_MAX_BYTES * 64 + 1)
+        except OSError as exc:
+            yield ("error", path, None, "I002", f"cannot read it: {exc.strerror or exc}")
+            return
+        if fmt == "greenhouse":  # an array: one record per candidate, in order
+            try:
+                doc = parse_json(decode(raw), path, with_lines=False).data
+            except DocumentError as exc:
+                yield ("error", path, exc.line, "I002", exc.message)
+                return
+            if isinstance(doc, list):
+                for i, candidate in enumerate(doc):
+                    yield ("import", path, None, fmt, (i, candidate))
+                return
+            yield ("import", path, None, fmt, (None, doc))
+            return
+        yield ("import", path, None, fmt, raw)
 
     def _read(self, inp: Input, stream: IO[bytes]) -> Iterator[tuple]:
         if inp.kind == "csv":
@@ -259,6 +330,9 @@ def _raw_input(record: tuple, data: Any) -> Any:
         return record[3].rstrip(b"\r\n")  # the line as given, without its line ending
     if kind == "text":
         return record[3]
+    if kind == "import":  # a Greenhouse candidate, a resume's bytes, an export's path
+        payload = record[4]
+        return payload[1] if isinstance(payload, tuple) else payload
     if kind == "csv":
         return ",".join(record[4]) if len(record) > 4 else ""
     if kind == "file":

@@ -12,10 +12,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.results.fit import Fit
     from pmpath.results.recommendation import Recommendation
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 
 # -- scoring one record -------------------------------------------------------------
@@ -31,6 +27,7 @@ class Outcome:
     recommendation: Recommendation | None = None
     error: dict | None = None  # {"code", "path", "message", "line"?}
     fit: Fit | None = None  # with --role: how the candidate fits the opening
+    notes: dict | None = None  # from a CV or export: the import report
 
 
 class Result(NamedTuple):
@@ -68,6 +65,7 @@ def jsonl_ok(o: Outcome) -> bytes:
         + ',"recommendation":'
         + rec.to_json(indent=None)
         + (',"fit":' + o.fit.to_json(indent=None) if o.fit is not None else "")
+        + (',"import":' + _compact(o.notes) if o.notes is not None else "")
         + "}\n"
     )
     try:
@@ -77,7 +75,13 @@ def jsonl_ok(o: Outcome) -> bytes:
         record["recommendation"] = rec.to_dict()
         if o.fit is not None:
             record["fit"] = o.fit.to_dict()
+        if o.notes is not None:
+            record["import"] = o.notes
         return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def jsonl_error(o: Outcome) -> bytes:

@@ -7,6 +7,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import IO, TYPE_CHECKING, Any
 
 from pmpath.batch.columns import CSV_COLUMNS, FIT_COLUMNS, Column
@@ -86,6 +87,7 @@ class BatchRun:
         sort: str | None = None,
         audit_log: AuditLog | None = None,
         stall_timeout: float = STALL_TIMEOUT,
+        as_of: date | None = None,
     ):
         # Long on purpose: every option checked before anything is read or written, in the order
         # the errors are documented (B004, B005, F001/F002).
@@ -158,6 +160,7 @@ class BatchRun:
             role=role,
             specialization=specialization,
             audit=audit_log is not None,
+            as_of=as_of,
         )
 
     def _check_resumable(self, engine: Engine) -> None:

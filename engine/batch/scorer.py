@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pmpath.audit import input_hash
@@ -14,6 +15,8 @@ from pmpath.batch.inputs import _raw_input, _record_id
 from pmpath.batch.records import EVALUATORS, OUTPUT_FORMATS, Outcome, Result, jsonl_error, jsonl_ok
 from pmpath.engine import Engine
 from pmpath.errors import DocumentError, PmpathError, ProfileError
+from pmpath.imports.mapping import to_profile
+from pmpath.imports.readers import linkedin_files, read_greenhouse, read_json_resume, read_linkedin
 from pmpath.pool import STALL_TIMEOUT, OrderedPool, WorkerDeath
 from pmpath.profile.cells import csv_profile
 from pmpath.profile.reader import Profile, load_profile, parse_profile
@@ -47,6 +50,7 @@ class Scorer:
         role: str | None = None,
         specialization: str | None = None,
         audit: bool = False,
+        as_of: date | None = None,
     ):
         if output not in OUTPUT_FORMATS:
             raise ValueError(f"output must be one of {', '.join(OUTPUT_FORMATS)}")
@@ -61,6 +65,8 @@ class Scorer:
         self.role = role
         self.specialization = specialization
         self.audit = audit
+        #: the day open-ended positions of imported CVs and exports end
+        self.as_of = as_of or date.today()
         self._engine = engine
         self._parent = os.getpid()
         self._crash_id: str | None = None
@@ -114,10 +120,27 @@ class Scorer:
             return parse_profile(text, source)
         raise ProfileError(record[4], code=record[3], file=source, line=line)
 
+    def read(self, record: tuple) -> tuple[Profile, dict | None]:
+        """The profile a record holds, and for a CV or export its import report."""
+        if record[0] != "import":
+            return self.profile_of(record), None
+        source, line, fmt, payload = record[1], record[2], record[3], record[4]
+        rules = self.model.knowledge.imports
+        if fmt == "greenhouse":
+            index, candidate = payload
+            where = source if index is None else f"{source}[{index}]"
+            (person,) = read_greenhouse(candidate, where)
+        elif fmt == "linkedin":
+            person = read_linkedin(linkedin_files(payload), source)
+        else:
+            person = read_json_resume(payload, source if line is None else f"{source}:{line}")
+        data, report = to_profile(person, rules, self.as_of)
+        return Profile(data, source), report
+
     def identify(self, record: tuple) -> str:
         """A record's id without scoring it (parent side, for a record that killed workers)."""
         try:
-            return _record_id(self.profile_of(record).data, record[1], record[2])
+            return _record_id(self.read(record)[0].data, record[1], record[2])
         except Exception:
             return _record_id(None, record[1], record[2])
 
@@ -126,8 +149,9 @@ class Scorer:
         source, line = record[1], record[2]
         data = None
         rid = None
+        notes = None
         try:
-            profile = self.profile_of(record)
+            profile, notes = self.read(record)
             data = profile.data
             rid = _record_id(data, source, line)
             if rid in self.skip_ids:
@@ -136,7 +160,7 @@ class Scorer:
                 self._crash()
             rec = self._recommend(profile)
             fit = assess(rec, self.role, self.specialization) if self.role else None
-            outcome = Outcome(rid, source, line, rec, fit=fit)
+            outcome = Outcome(rid, source, line, rec, fit=fit, notes=notes)
             payload = jsonl_ok(outcome) if self.output == "jsonl" else self._row(outcome)
             audit = None
             if self.audit:
@@ -156,8 +180,8 @@ class Scorer:
             error = exc.to_dict()  # a profile file keeps the line within that file
             if line is not None:
                 error["line"] = line
-        except PmpathError as exc:
-            error = {"code": exc.code, "path": "", "message": exc.message}
+        except PmpathError as exc:  # an import (I codes: path is where in the source), a bug
+            error = exc.to_dict()
         except Exception as exc:  # a bug: this record fails, the run goes on
             error = {
                 "code": "E000",

@@ -20,7 +20,14 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from pmpath._version import __version__
-from pmpath.errors import DocumentError, PmpathError, ProfileError, RoleError, ServeError
+from pmpath.errors import (
+    DocumentError,
+    PmpathError,
+    ProfileError,
+    RoleError,
+    ServeError,
+    SourceError,
+)
 from pmpath.source.documents import parse_json
 from pmpath.words import did_you_mean
 
@@ -39,11 +46,15 @@ ENVELOPES: dict[str, dict[str, Member]] = {
     "recommend": {
         "input": Member(dict, True, "a profile (an object)"),
         "explain": Member(bool, False, "true or false"),
+        "format": Member(str, False, "profile, json-resume, greenhouse or linkedin"),
+        "as_of": Member(str, False, "a day, YYYY-MM-DD"),
     },
     "fit": {
         "input": Member(dict, True, "a profile (an object)"),
         "role": Member(str, True, "a rung id such as senior_pm"),
         "specialization": Member((str, type(None)), False, "a specialization id or null"),
+        "format": Member(str, False, "profile, json-resume, greenhouse or linkedin"),
+        "as_of": Member(str, False, "a day, YYYY-MM-DD"),
     },
     "batch": {
         "inputs": Member(list, True, "a list of profiles"),
@@ -183,7 +194,7 @@ def error_status(exc: PmpathError) -> int:
     """The HTTP status of an error: its own (`ServeError`), 422 for a bad profile or opening."""
     if isinstance(exc, ServeError):
         return exc.status
-    if isinstance(exc, ProfileError | RoleError):
+    if isinstance(exc, ProfileError | RoleError | SourceError):
         return 422
     return 500
 

@@ -67,7 +67,12 @@ def _components() -> dict[str, Any]:
 
 def _member_schema(name: str, member: Member) -> dict:
     if name == "input":
-        return {"$ref": "#/components/schemas/Profile"}
+        return {
+            "type": "object",
+            "description": "A profile (components/schemas/Profile); with format, the CV or "
+            "export itself: a JSON Resume, one Greenhouse candidate, or a LinkedIn export as "
+            '{"Positions.csv": "<its text>", "Education.csv": "..."}.',
+        }
     if name == "inputs":
         return {
             "type": "array",

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pmpath.audit import AuditLog, input_hash
+from pmpath.batch.inputs import IMPORT_FORMATS
 from pmpath.batch.scorer import Scorer
 from pmpath.errors import ServeError
 from pmpath.explain.why import explain_gaps
+from pmpath.imports.dates import parse_as_of
+from pmpath.imports.mapping import to_profile
+from pmpath.imports.readers import read_greenhouse, read_json_resume, read_linkedin
 from pmpath.profile.reader import Profile
 from pmpath.results.score import assess
 from pmpath.serve import envelope
@@ -51,19 +56,58 @@ class Service:
         self.knowledge_version = engine.knowledge_version
         self._scorers: dict[tuple, Scorer] = {}
 
+    # -- what the input is ---------------------------------------------------------------
+    def _input(self, request: dict) -> tuple[dict, dict | None]:
+        """The profile a request holds, and the import report when it sent a CV or export
+        (``format``: json-resume, greenhouse, or linkedin as {"Positions.csv": text, ...})."""
+        fmt = request.get("format", "profile")
+        data = request["input"]
+        if fmt == "profile":
+            return data, None
+        if fmt not in IMPORT_FORMATS:
+            raise ServeError(
+                f"'format' must be profile or one of {', '.join(IMPORT_FORMATS)}, not {fmt!r}",
+                code="S002",
+                path="format",
+            )
+        try:
+            as_of = parse_as_of(request["as_of"]) if "as_of" in request else date.today()
+        except ValueError as exc:
+            raise ServeError(str(exc), code="S002", path="as_of") from None
+        rules = self.engine.knowledge.imports
+        if fmt == "json-resume":
+            person = read_json_resume(data, REQUEST_SOURCE)
+        elif fmt == "greenhouse":
+            (person,) = read_greenhouse(data, REQUEST_SOURCE)
+        else:
+            files = {}
+            for name, text in data.items():
+                if not isinstance(text, str):
+                    raise ServeError(
+                        'a LinkedIn export is sent as {"Positions.csv": "<the file\'s text>", '
+                        f"...}}; {name!r} is not text",
+                        code="S002",
+                        path=f"input.{name}",
+                    )
+                files[name] = text.encode("utf-8")
+            person = read_linkedin(files, REQUEST_SOURCE)
+        return to_profile(person, rules, as_of)
+
     # -- POST /v1/recommend -----------------------------------------------------------
     def recommend(self, body: bytes, decision: str) -> Answer:
         request = envelope.read_request(body, "recommend")
-        profile = request["input"]
+        profile, notes = self._input(request)
         rec = self.engine.recommend(Profile(profile, REQUEST_SOURCE))
         more = {}
+        if notes is not None:
+            more["import"] = envelope.to_json(notes)
         if request.get("explain"):
             more["explanation"] = envelope.to_json([g.to_dict() for g in explain_gaps(rec)])
         result = rec.to_json(indent=None)
         if self.audit is not None:
             self.audit.record_json(
                 "recommend",
-                input_hash(profile),
+                input_hash(request["input"]),
                 result,
                 self.knowledge_version,
                 request={"endpoint": "/v1/recommend"},
@@ -75,22 +119,23 @@ class Service:
     # -- POST /v1/fit -----------------------------------------------------------------
     def fit(self, body: bytes, decision: str) -> Answer:
         request = envelope.read_request(body, "fit")
-        profile = request["input"]
         role, specialization = request["role"], request.get("specialization")
         self.engine.check_opening(role, specialization)  # a wrong opening fails first
+        profile, notes = self._input(request)
         rec = self.engine.recommend(Profile(profile, REQUEST_SOURCE))
         fit = assess(rec, role, specialization)
         result = fit.to_json(indent=None)
         if self.audit is not None:
             self.audit.record_json(
                 "fit",
-                input_hash(profile),
+                input_hash(request["input"]),
                 result,
                 self.knowledge_version,
                 request={"endpoint": "/v1/fit", "role": role, "specialization": specialization},
                 decision_id=decision,
             )
-        out = envelope.decision(decision, self.knowledge_version, result)
+        more = {"import": envelope.to_json(notes)} if notes is not None else {}
+        out = envelope.decision(decision, self.knowledge_version, result, **more)
         return Answer(200, out, [("fit", rec.level)])
 
     # -- POST /v1/batch ---------------------------------------------------------------
