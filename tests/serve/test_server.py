@@ -377,3 +377,94 @@ def test_keep_alive_latency_at_concurrency_one_with_two_workers(server):
         assert answer.status == 200
     client.close()
     assert statistics.median(times[20:]) < 0.020, statistics.median(times[20:])
+
+
+# -- CVs and exports sent as they are -----------------------------------------------------
+IMPORTS = ROOT / "tests" / "imports" / "fixtures"
+
+
+def test_a_json_resume_is_imported_and_decided_with_its_report(server):
+    resume = json.loads((IMPORTS / "json-resume" / "senior-growth-pm.json").read_text())
+    answer = server.call(
+        "POST", "/v1/recommend", {"input": resume, "format": "json-resume", "as_of": "2026-12-02"}
+    )
+    assert answer.status == 200, answer.body
+    body = answer.json()
+    assert body["import"]["as_of"] == "2026-12-02"
+    assert body["import"]["fields"]["experience.product_years"]["value"] == 8.9
+    assert body["result"]["profile"]["name"] == "Ada Park"
+
+
+def test_a_linkedin_export_is_sent_as_its_csv_texts(server):
+    folder = IMPORTS / "linkedin" / "current-pm"
+    files = {f.name: f.read_text() for f in sorted(folder.iterdir())}
+    answer = server.call(
+        "POST",
+        "/v1/fit",
+        {"input": files, "format": "linkedin", "as_of": "2026-12-02", "role": "pm"},
+    )
+    assert answer.status == 200, answer.body
+    assert answer.json()["import"]["format"] == "linkedin"
+
+
+def test_a_bad_cv_is_422_with_its_code_and_place(server):
+    answer = server.call(
+        "POST",
+        "/v1/recommend",
+        {
+            "input": {"work": [{"position": "PM", "startDate": "2020-13-01"}]},
+            "format": "json-resume",
+        },
+    )
+    assert answer.status == 422
+    assert answer.json()["error"]["code"] == "I004"
+    assert answer.json()["error"]["path"] == "work[0].start"
+    unknown = server.call("POST", "/v1/recommend", {"input": {}, "format": "word-doc"})
+    assert unknown.status == 400 and unknown.json()["error"]["path"] == "format"
+    bad_day = server.call(
+        "POST", "/v1/recommend", {"input": {}, "format": "json-resume", "as_of": "soon"}
+    )
+    assert bad_day.status == 400 and bad_day.json()["error"]["path"] == "as_of"
+
+
+# -- the page's answers are decisions too ---------------------------------------------------
+def test_an_answer_the_page_gives_is_in_the_audit_log(server, audit_path):
+    form = "experience.total_years=4&experience.product_years=3&name=Page+Person"
+    answer = server.call(
+        "POST", "/", form.encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert answer.status == 200
+    assert b'data-level="' in answer.body and b"Page Person" in answer.body
+    assert answer.headers["content-security-policy"].startswith("default-src 'none'")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        records = [json.loads(line) for line in audit_path.read_text().splitlines()]
+        if any(r["request"].get("endpoint") == "/" for r in records):
+            break
+        time.sleep(0.1)
+    page = [r for r in records if r["request"].get("endpoint") == "/"]
+    assert len(page) == 1 and page[0]["decision_id"]
+    canonical = json.dumps(
+        {"name": "Page Person", "experience": {"total_years": 4, "product_years": 3}},
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode()
+    assert page[0]["input_sha256"] == hashlib.sha256(canonical).hexdigest()
+
+
+def test_the_page_downloads_the_filled_profile_as_yaml(server):
+    form = "experience.total_years=4&experience.product_years=3&scope.owns_roadmap=yes"
+    answer = server.call(
+        "POST",
+        "/profile.yaml",
+        form.encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status == 200
+    assert answer.headers["content-disposition"] == 'attachment; filename="pmpath-profile.yaml"'
+    data = yaml.safe_load(answer.body)
+    assert data == {
+        "schema_version": 1,
+        "experience": {"total_years": 4, "product_years": 3},
+        "scope": {"owns_roadmap": True},
+    }
