@@ -11,6 +11,7 @@ from pmpath.words import visible
 
 from .audit import audit_log_option
 from .common import (
+    SizeParam,
     as_of_option,
     check_opening,
     knowledge_options,
@@ -18,6 +19,7 @@ from .common import (
     opening_options,
     pool_options,
 )
+from .errors import CliError
 
 
 @click.command("batch")
@@ -32,10 +34,41 @@ from .common import (
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(OUTPUT_FORMATS),
+    type=click.Choice((*OUTPUT_FORMATS, "parquet")),
     default="jsonl",
     show_default=True,
-    help="jsonl: one JSON record per line; csv: a flat table.",
+    help="jsonl: one JSON record per line; csv: a flat table; parquet (--engine dask): the "
+    "CSV columns, typed.",
+)
+@click.option(
+    "--engine",
+    "runner",
+    type=click.Choice(("processes", "dask")),
+    default="processes",
+    show_default=True,
+    help="processes: this machine's cores; dask: a Dask cluster (pip install "
+    "'pmpath[dask]'), writing -o DIR as part files and a manifest (docs/scale.md).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="With --engine dask: the scheduler of an existing cluster (tcp://HOST:8786); "
+    "without it a local cluster is started.",
+)
+@click.option(
+    "--local-workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="With --engine dask and no --scheduler: worker processes of the local cluster.",
+)
+@click.option(
+    "--block-size",
+    type=SizeParam(),
+    default="8MiB",
+    show_default=True,
+    help="With --engine dask: the bytes of input per part file.",
 )
 @pool_options
 @click.option(
@@ -82,6 +115,10 @@ def command(
     evaluator: str,
     knowledge_dir: str | None,
     rules_dir: str | None,
+    runner: str = "processes",
+    scheduler: str | None = None,
+    local_workers: int = 2,
+    block_size: int = 8 * 1024 * 1024,
     as_of=None,
     audit_log=None,
 ) -> None:
@@ -107,6 +144,27 @@ def command(
           --format csv -o ranked.csv --audit-log decisions.jsonl
     """
     # Long on purpose: a click command with its options; the work is in `pmpath.batch`.
+    if runner == "dask":
+        _dask_batch(
+            inputs,
+            output,
+            fmt,
+            resume,
+            input_format,
+            role,
+            specialization,
+            sort,
+            knowledge_dir,
+            rules_dir,
+            scheduler,
+            local_workers,
+            block_size,
+            as_of,
+            audit_log,
+        )
+        return
+    if fmt == "parquet":
+        raise click.UsageError("--format parquet writes part files: give --engine dask too")
     engine = load_engine(knowledge_dir, rules_dir, backend=backend)
     check_opening(engine, role, specialization)
     if sort == "fit" and role is None:
@@ -167,5 +225,81 @@ def command(
         raise SystemExit(130) from None
     for line in summary.lines():
         click.echo(visible(line), file=err)
+    if summary.exit_code:
+        raise SystemExit(summary.exit_code)
+
+
+def _dask_batch(
+    inputs,
+    output,
+    fmt,
+    resume,
+    input_format,
+    role,
+    specialization,
+    sort,
+    knowledge_dir,
+    rules_dir,
+    scheduler,
+    local_workers,
+    block_size,
+    as_of,
+    audit_log,
+) -> None:
+    if output == "-":
+        raise click.UsageError("--engine dask writes part files: give -o DIR (a path or URL)")
+    if sort == "fit":
+        raise click.UsageError("--sort fit is not done by --engine dask; sort the parts after")
+    if audit_log is not None:
+        raise click.UsageError("--audit-log is not written by --engine dask (docs/scale.md)")
+    try:
+        # start-up time: dask loads only for --engine dask
+        from pmpath.dask import DaskRun
+    except ImportError as exc:
+        raise CliError(
+            f"--engine dask needs the dask extra: pip install 'pmpath[dask]' ({exc.name} is "
+            "missing)"
+        ) from None
+    err = sys.stderr
+    run = DaskRun(
+        inputs,
+        output,
+        scheduler=scheduler,
+        fmt=fmt,
+        resume=resume,
+        role=role,
+        specialization=specialization,
+        input_format=input_format,
+        block_size=block_size,
+        knowledge=knowledge_dir,
+        rules=rules_dir,
+        as_of=as_of,
+        local_workers=local_workers,
+    )
+    if err.isatty():
+
+        def progress(done: int, total: int) -> None:
+            click.echo(f"\rparts {done}/{total}", file=err, nl=False)
+
+        run.on_progress = progress
+    try:
+        summary = run.run()
+    except KeyboardInterrupt:
+        click.echo(
+            f"\ninterrupted: {run.parts_done} of {run.parts_total} parts written, each whole. "
+            "Run the same command with --resume to finish.",
+            file=err,
+        )
+        raise SystemExit(130) from None
+    if err.isatty():
+        click.echo("", file=err)
+    for line in summary.lines():
+        click.echo(visible(line), file=err)
+    if summary.skipped:
+        click.echo(
+            f"resumed: {summary.skipped} part{'s' * (summary.skipped != 1)} already written "
+            f"({summary.previous:,} records), {run.parts_total - summary.skipped} computed",
+            file=err,
+        )
     if summary.exit_code:
         raise SystemExit(summary.exit_code)

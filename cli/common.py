@@ -14,6 +14,7 @@ import click
 
 from pmpath import Engine
 from pmpath.errors import PmpathError, RoleError
+from pmpath.words import parse_size
 
 from .errors import CliError
 
@@ -78,6 +79,20 @@ def pool_options(func):
         help="Worker processes (default: this machine's cores, or 1 for an input under 512 KB; "
         "1 scores in this process).",
     )(func)
+
+
+class SizeParam(click.ParamType):
+    """A size in bytes: ``256KiB``, ``1MiB``, ``500KB`` or a number of bytes."""
+
+    name = "size"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 class AsOf(click.ParamType):

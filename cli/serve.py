@@ -6,24 +6,10 @@ import click
 
 from pmpath.audit import AuditLog
 from pmpath.errors import AuditError
-from pmpath.serve import DEFAULT_MAX_BATCH, ServeConfig, parse_size, read_token, serve
+from pmpath.serve import DEFAULT_MAX_BATCH, ServeConfig, read_token, serve
 
-from .common import knowledge_options
+from .common import SizeParam, knowledge_options
 from .errors import CliError
-
-
-class Size(click.ParamType):
-    """A size in bytes: ``256KiB``, ``1MiB``, ``500KB`` or a number of bytes."""
-
-    name = "size"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_size(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
 
 
 @click.command("serve", short_help="Run the HTTP service and the self-assessment page.")
@@ -51,7 +37,7 @@ class Size(click.ParamType):
 )
 @click.option(
     "--max-body",
-    type=Size(),
+    type=SizeParam(),
     default="256KiB",
     show_default=True,
     help="The largest request body taken (413 beyond it).",

@@ -112,3 +112,46 @@ def md(text: Any) -> str:
     out = _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
     out = _MD_ENTITY.sub("&amp;", out)
     return _MD_LINE_START.sub(r"\\\1", out)
+
+
+# -- sizes ----------------------------------------------------------------------------
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+
+
+def parse_size(text: str) -> int:
+    """``256KiB`` -> 262144, ``1MB`` -> 1000000, ``4096`` -> 4096 (bytes).
+
+    `ValueError` says what a size looks like when ``text`` is not one.
+    """
+    match = _SIZE.match(str(text))
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _UNITS:
+        raise ValueError(
+            f"{text!r} is not a size: write a number of bytes, or one with a unit "
+            "(256KiB, 1MiB, 500KB)"
+        )
+    size = int(float(match.group(1)) * _UNITS[unit])
+    if size < 1:
+        raise ValueError(f"{text!r} is not a size: it must be at least 1 byte")
+    return size
+
+
+def show_size(size: int) -> str:
+    """Bytes as the shortest exact binary unit: 262144 -> ``256KiB``."""
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size}B"

@@ -42,6 +42,7 @@ LAYERS = {
     "pmpath.validation": 8,
     "pmpath": 9,
     "pmpath.serve": 9,  # the HTTP service, an extra: above every room it answers from
+    "pmpath.dask": 9,  # scale-out on Dask, an extra: batch's readers and scorer on a cluster
     "pmpath.schemas": 9,  # the one-release stub of a moved path
     "pmpath.cli": 10,
 }
@@ -58,6 +59,7 @@ CLI_MAY_IMPORT = {
     "pmpath.words",
     "pmpath.audit",
     "pmpath.batch",
+    "pmpath.dask",
     "pmpath.diff",
     "pmpath.guide",
     "pmpath.imports",

@@ -9,7 +9,6 @@ import codecs
 import contextlib
 import csv
 import glob
-import itertools
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -253,50 +252,18 @@ class RecordReader:
             yield from self._jsonl(inp.display, stream)
 
     def _jsonl(self, source: str, stream: IO[bytes]) -> Iterator[tuple]:
-        line = 0
-        readline = stream.readline
-        while True:
-            raw = readline(MAX_LINE_BYTES + 1)
-            if not raw:
-                return
-            line += 1
-            self.bytes_read += len(raw)
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                while True:  # skip the rest of the overlong line
-                    more = readline(1 << 16)
-                    self.bytes_read += len(more)
-                    if not more or more.endswith(b"\n"):
-                        break
-                yield (
-                    "error",
-                    source,
-                    line,
-                    "P011",
-                    f"the line is longer than {MAX_LINE_BYTES:,} bytes; "
-                    "a profile is a few hundred bytes",
-                )
-                continue
-            if line == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8) :]
-            if raw.strip():  # blank lines are not records
-                yield ("jsonl", source, line, raw)
+        yield from jsonl_records(source, stream, self._count)
+
+    def _count(self, n: int) -> None:
+        self.bytes_read += n
 
     def _csv(self, source: str, stream: IO[bytes]) -> Iterator[tuple]:
-        def lines() -> Iterator[str]:
-            first = True
-            for raw in stream:
-                self.bytes_read += len(raw)
-                if first and raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[len(codecs.BOM_UTF8) :]
-                first = False
-                # bad bytes survive as surrogates: the row becomes an error record
-                yield raw.decode("utf-8", "surrogateescape")
-
-        rows = lines()
-        first = next(rows, None)
+        lines = text_lines(stream, self._count)
+        first = next(lines, None)
         if first is None:
             return
-        reader = csv.reader(itertools.chain((first,), rows), delimiter=csv_delimiter(first))
+        delimiter = csv_delimiter(first)
+        reader = csv.reader([first], delimiter=delimiter)
         try:
             header = next(reader, None)
         except csv.Error as exc:
@@ -305,20 +272,97 @@ class RecordReader:
             ) from None
         if header is None:
             return
-        header_t = _csv_header(header, source)
-        start = reader.line_num
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield ("error", source, start + 1, "P014", f"CSV syntax error: {exc}")
-                start = reader.line_num
-                continue
-            line, start = start + 1, reader.line_num
-            if any(cell.strip() for cell in row):  # blank rows are not records
-                yield ("csv", source, line, header_t, row)
+        yield from csv_records(source, lines, _csv_header(header, source), delimiter, 1)
+
+
+# -- one stretch of a file: what a batch reads whole, and a Dask worker by byte range -------
+
+
+def jsonl_records(
+    source: str,
+    stream: IO[bytes],
+    count: Any = None,
+    *,
+    first_line: int = 1,
+    stop: int | None = None,
+) -> Iterator[tuple]:
+    """The JSONL records of ``stream`` from where it stands: one per non-blank line, an
+    error record for an overlong one. ``first_line`` numbers the first line read;
+    ``stop`` (a byte offset) ends the stretch before the first line starting at or after it."""
+    line = first_line - 1
+    readline = stream.readline
+    while True:
+        if stop is not None and stream.tell() >= stop:
+            return
+        raw = readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        line += 1
+        if count is not None:
+            count(len(raw))
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while True:  # skip the rest of the overlong line
+                more = readline(1 << 16)
+                if count is not None:
+                    count(len(more))
+                if not more or more.endswith(b"\n"):
+                    break
+            yield (
+                "error",
+                source,
+                line,
+                "P011",
+                f"the line is longer than {MAX_LINE_BYTES:,} bytes; "
+                "a profile is a few hundred bytes",
+            )
+            continue
+        if line == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        if raw.strip():  # blank lines are not records
+            yield ("jsonl", source, line, raw)
+
+
+def text_lines(
+    stream: IO[bytes], count: Any = None, *, first: bool = True, stop: int | None = None
+) -> Iterator[str]:
+    """The lines of a CSV stream as text (a BOM dropped from the file's first; bad bytes
+    kept as surrogates, so a bad row becomes an error record), up to ``stop``."""
+    while True:
+        if stop is not None and stream.tell() >= stop:
+            return
+        raw = stream.readline()
+        if not raw:
+            return
+        if count is not None:
+            count(len(raw))
+        if first and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        first = False
+        yield raw.decode("utf-8", "surrogateescape")
+
+
+def csv_records(
+    source: str,
+    lines: Iterator[str],
+    header: tuple[str, ...],
+    delimiter: str,
+    line_before: int,
+) -> Iterator[tuple]:
+    """The CSV records of ``lines`` (rows after the header), numbered from ``line_before + 1``."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    start = line_before  # reader.line_num counts the lines of this stretch
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield ("error", source, start + 1, "P014", f"CSV syntax error: {exc}")
+            start = line_before + reader.line_num
+            continue
+        line, start = start + 1, line_before + reader.line_num
+        if any(cell.strip() for cell in row):  # blank rows are not records
+            yield ("csv", source, line, header, row)
 
 
 def _raw_input(record: tuple, data: Any) -> Any:

@@ -52,8 +52,8 @@ class Scorer:
         audit: bool = False,
         as_of: date | None = None,
     ):
-        if output not in OUTPUT_FORMATS:
-            raise ValueError(f"output must be one of {', '.join(OUTPUT_FORMATS)}")
+        if output not in (*OUTPUT_FORMATS, "row"):  # row: the column values (Parquet)
+            raise ValueError(f"output must be one of {', '.join(OUTPUT_FORMATS)} or row")
         if evaluator not in EVALUATORS:
             raise ValueError(f"evaluator must be one of {', '.join(EVALUATORS)}")
         self.model = model
@@ -229,7 +229,9 @@ class Scorer:
         outcome = Outcome(rid, source, line, None, error)
         return jsonl_error(outcome) if self.output == "jsonl" else self._row(outcome)
 
-    def _row(self, outcome: Outcome) -> bytes:
+    def _row(self, outcome: Outcome) -> bytes | list:
+        if self.output == "row":
+            return [c.value(outcome) for c in self.columns]
         text = _csv_line([_cell_text(c.value(outcome)) for c in self.columns])
         return text.encode("utf-8", "backslashreplace")
 
