@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+import dask
 from distributed import Client, LocalCluster, as_completed, get_worker
 
 from pmpath.batch.inputs import _csv_header, csv_delimiter
@@ -156,13 +157,16 @@ class DaskRun:
                 ) from None
             self.client = client
         elif client is None:
-            own = LocalCluster(
-                n_workers=self.local_workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            # the workers' sampling profiler (every 10 ms, for a dashboard nobody opens
+            # here) takes the GIL from the scoring thread: off for our own cluster
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                own = LocalCluster(
+                    n_workers=self.local_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             client = Client(own)
         try:
             self.summary.workers = len(client.scheduler_info().get("workers", {})) or (

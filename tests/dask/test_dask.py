@@ -287,3 +287,53 @@ def test_score_bag_scores_a_bag_of_profiles(cluster):
     records = score_bag(db.from_sequence(profiles, npartitions=4)).compute(scheduler=cluster.get)
     assert [r["id"] for r in records] == [p["id"] for p in profiles]
     assert all(r["ok"] for r in records)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["-o", "-", "--engine", "dask"], "--engine dask writes part files: give -o DIR"),
+        (["-o", "d", "--engine", "dask", "--role", "pm", "--sort", "fit"], "--sort fit is not"),
+        (["-o", "d.jsonl", "--format", "parquet"], "--format parquet writes part files"),
+    ],
+)
+def test_what_the_dask_engine_does_not_do_is_a_usage_error(tmp_path, args, words):
+    pool = tmp_path / "p.jsonl"
+    pool.write_text('{"experience": {"total_years": 1, "product_years": 0}}\n')
+    result = CliRunner().invoke(cli, ["batch", str(pool), *args])
+    assert result.exit_code == 2, result.output
+    assert words in result.output
+
+
+def test_an_audit_log_is_refused_with_the_dask_engine(tmp_path):
+    pool = tmp_path / "p.jsonl"
+    pool.write_text('{"experience": {"total_years": 1, "product_years": 0}}\n')
+    result = CliRunner().invoke(
+        cli,
+        [
+            "batch",
+            str(pool),
+            "-o",
+            str(tmp_path / "d"),
+            "--engine",
+            "dask",
+            "--audit-log",
+            str(tmp_path / "a.jsonl"),
+        ],
+    )
+    assert result.exit_code == 2 and "--audit-log is not written by --engine dask" in (
+        result.output
+    )
+
+
+def test_an_output_that_is_a_file_is_refused(tmp_path):
+    from pmpath.dask import DaskRun
+    from pmpath.errors import BatchError
+
+    pool = tmp_path / "p.jsonl"
+    pool.write_text('{"experience": {"total_years": 1, "product_years": 0}}\n')
+    (tmp_path / "taken").write_text("x")
+    with pytest.raises(BatchError, match="is a file"):
+        DaskRun([str(pool)], str(tmp_path / "taken"))
+    with pytest.raises(BatchError, match="no such file"):
+        DaskRun([str(tmp_path / "missing.jsonl")], str(tmp_path / "out"))
