@@ -15,8 +15,7 @@ from pmpath.batch.inputs import _raw_input, _record_id
 from pmpath.batch.records import EVALUATORS, OUTPUT_FORMATS, Outcome, Result, jsonl_error, jsonl_ok
 from pmpath.engine import Engine
 from pmpath.errors import DocumentError, PmpathError, ProfileError
-from pmpath.imports.mapping import to_profile
-from pmpath.imports.readers import linkedin_files, read_greenhouse, read_json_resume, read_linkedin
+from pmpath.imports import import_one
 from pmpath.pool import STALL_TIMEOUT, OrderedPool, WorkerDeath
 from pmpath.profile.cells import csv_profile
 from pmpath.profile.reader import Profile, load_profile, parse_profile
@@ -125,16 +124,13 @@ class Scorer:
         if record[0] != "import":
             return self.profile_of(record), None
         source, line, fmt, payload = record[1], record[2], record[3], record[4]
-        rules = self.model.knowledge.imports
-        if fmt == "greenhouse":
-            index, candidate = payload
+        where = source if line is None else f"{source}:{line}"
+        if fmt == "greenhouse":  # one candidate of an export: where it stands in the array
+            index, payload = payload
             where = source if index is None else f"{source}[{index}]"
-            (person,) = read_greenhouse(candidate, where)
-        elif fmt == "linkedin":
-            person = read_linkedin(linkedin_files(payload), source)
-        else:
-            person = read_json_resume(payload, source if line is None else f"{source}:{line}")
-        data, report = to_profile(person, rules, self.as_of)
+        data, report = import_one(
+            fmt, payload, source=where, as_of=self.as_of, knowledge=self.model.knowledge
+        )
         return Profile(data, source), report
 
     def identify(self, record: tuple) -> str:

@@ -26,11 +26,15 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pmpath.imports.readers import Candidate, Position
 from pmpath.imports.text import compile_pattern, found, number_of, words
+from pmpath.model.memo import memo
 from pmpath.source import schemas
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pmpath.model.knowledge import Knowledge
 
 DAYS_PER_YEAR = 365.25
 
@@ -102,9 +106,13 @@ class Rules:
         return out
 
 
-def to_profile(candidate: Candidate, imports: dict, as_of: date) -> tuple[dict, dict]:
+def rules_for(knowledge: Knowledge) -> Rules:
+    """The import rules of ``knowledge``, prepared once and kept on it (`pmpath.model.memo`)."""
+    return memo(knowledge, "import_rules", lambda k: Rules(k.imports))
+
+
+def to_profile(candidate: Candidate, rules: Rules, as_of: date) -> tuple[dict, dict]:
     """The profile a candidate's source gives, and the report of how (docs/import.md)."""
-    rules = Rules(imports)
     fields: dict[str, dict] = {}
     profile: dict[str, Any] = {}
     skipped = list(candidate.skipped)
@@ -143,32 +151,31 @@ def to_profile(candidate: Candidate, imports: dict, as_of: date) -> tuple[dict, 
 
     product = [x for x in positions if x[2]["product"]]
     managing = [x for x in positions if x[2]["manages_people"]]
-    total_days = _union_days(spans(positions))
-    put(
+
+    def years(path: str, used: list, note: str) -> int:
+        """Put the union of ``used`` positions as years at ``path``; its days."""
+        days = _union_days(spans(used))
+        put(path, _years(days), how_for(used), [p.where for p, *_ in used], note)
+        return days
+
+    years(
         "experience.total_years",
-        _years(total_days),
-        how_for(positions),
-        [p.where for p, *_ in positions],
+        positions,
         f"{plural(len(positions), 'dated position')}, overlaps merged, gaps not counted"
         if positions
         else "no dated positions in the source",
     )
-    product_days = _union_days(spans(product))
-    put(
+    product_days = years(
         "experience.product_years",
-        _years(product_days),
-        how_for(product),
-        [p.where for p, *_ in product],
+        product,
         f"{plural(len(product), 'position')} with a product-management title, overlaps merged"
         if product
         else "no position has a product-management title",
     )
     if managing:
-        put(
+        years(
             "experience.people_management_years",
-            _years(_union_days(spans(managing))),
-            how_for(managing),
-            [p.where for p, *_ in managing],
+            managing,
             f"{plural(len(managing), 'position')} whose title manages people, overlaps merged",
         )
     if positions:
@@ -357,4 +364,4 @@ def _ordered(profile: dict) -> dict:
     return out
 
 
-__all__ = ["Rules", "to_profile"]
+__all__ = ["Rules", "rules_for", "to_profile"]

@@ -116,7 +116,8 @@ def _join(*parts: Any) -> str:
     return "\n".join(out)
 
 
-def _load_json(data: bytes | str, source: str) -> Any:
+def json_of(data: bytes | str, source: str) -> Any:
+    """A source's JSON, read strictly; `SourceError` (I002) names the line."""
     try:
         text = decode(data) if isinstance(data, bytes) else data
         return parse_json(text, source, with_lines=False).data
@@ -129,7 +130,7 @@ def _load_json(data: bytes | str, source: str) -> Any:
 def read_json_resume(doc: Any, source: str = "<resume>") -> Candidate:
     """A JSON Resume document (jsonresume.org), current or older field names."""
     if isinstance(doc, bytes | str):
-        doc = _load_json(doc, source)
+        doc = json_of(doc, source)
     if not isinstance(doc, dict) or not ({"basics", "work", "education"} & set(doc)):
         raise SourceError(
             "not a JSON Resume: it has none of basics, work or education "
@@ -176,7 +177,7 @@ def read_json_resume(doc: Any, source: str = "<resume>") -> Candidate:
 def read_greenhouse(doc: Any, source: str = "<greenhouse>") -> list[Candidate]:
     """Greenhouse Harvest candidates: one candidate object, or an array of them."""
     if isinstance(doc, bytes | str):
-        doc = _load_json(doc, source)
+        doc = json_of(doc, source)
     items = doc if isinstance(doc, list) else [doc]
     out = []
     for n, item in enumerate(items):
@@ -343,10 +344,6 @@ def read_file(path: str) -> bytes:
         raise SourceError(
             f"cannot read it: {exc.strerror or exc}", code="I002", file=path
         ) from None
-
-
-def json_of(data: bytes, source: str) -> Any:
-    return _load_json(data, source)
 
 
 __all__ = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pmpath.model.memo import without_memo
 from pmpath.source.data import DataFile
 
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
@@ -84,6 +85,9 @@ class Knowledge:
     def __post_init__(self) -> None:
         self.level_by_id = {lv.id: lv for lv in self.levels}
         self.requirements = {r.id: r for lv in self.levels for r in lv.requirements}
+
+    def __getstate__(self) -> dict:
+        return without_memo(self.__dict__)  # what is worked out once is built again
 
     def threshold(self, tid: str) -> float:
         return self.thresholds[tid]["value"]

@@ -20,9 +20,8 @@ from pmpath.batch.inputs import IMPORT_FORMATS
 from pmpath.batch.scorer import Scorer
 from pmpath.errors import ServeError
 from pmpath.explain.why import explain_gaps
+from pmpath.imports import import_one
 from pmpath.imports.dates import parse_as_of
-from pmpath.imports.mapping import to_profile
-from pmpath.imports.readers import read_greenhouse, read_json_resume, read_linkedin
 from pmpath.profile.reader import Profile
 from pmpath.results.score import assess
 from pmpath.serve import envelope
@@ -74,13 +73,7 @@ class Service:
             as_of = parse_as_of(request["as_of"]) if "as_of" in request else date.today()
         except ValueError as exc:
             raise ServeError(str(exc), code="S002", path="as_of") from None
-        rules = self.engine.knowledge.imports
-        if fmt == "json-resume":
-            person = read_json_resume(data, REQUEST_SOURCE)
-        elif fmt == "greenhouse":
-            (person,) = read_greenhouse(data, REQUEST_SOURCE)
-        else:
-            files = {}
+        if fmt == "linkedin":  # over HTTP the export's files come as text
             for name, text in data.items():
                 if not isinstance(text, str):
                     raise ServeError(
@@ -89,9 +82,10 @@ class Service:
                         code="S002",
                         path=f"input.{name}",
                     )
-                files[name] = text.encode("utf-8")
-            person = read_linkedin(files, REQUEST_SOURCE)
-        return to_profile(person, rules, as_of)
+            data = {name: text.encode("utf-8") for name, text in data.items()}
+        return import_one(
+            fmt, data, source=REQUEST_SOURCE, as_of=as_of, knowledge=self.engine.knowledge
+        )
 
     # -- POST /v1/recommend -----------------------------------------------------------
     def recommend(self, body: bytes, decision: str) -> Answer:

@@ -168,6 +168,49 @@ def test_titles_in_other_casing_count_and_unread_languages_are_named():
     assert report["positions"][1]["counts_as"] == ["professional"]
 
 
+@pytest.mark.parametrize(
+    ("title", "product", "management", "background"),
+    [  # the table in docs/import.md, "Titles"
+        ("Senior Product Manager, Growth", True, False, None),
+        ("Group Product Manager", True, True, None),
+        ("Head of Product", True, True, None),
+        ("VP of Product", True, True, None),
+        ("Chief Product Officer", True, True, None),
+        ("Product Owner", True, False, None),
+        ("Produktmanagerin", True, False, None),
+        ("Chef de produit", True, False, None),
+        ("Gerente de producto", True, False, None),
+        ("Product Marketing Manager", False, False, "marketing"),
+        ("Engineering Manager", False, True, "engineering"),
+        ("Product Management Intern", False, False, None),
+        ("Director of Product Design", False, True, "design"),
+        ("プロダクトマネージャー", False, False, None),
+    ],
+)
+def test_titles_count_as_docs_import_md_says(title, product, management, background):
+    from pmpath.imports.mapping import rules_for
+
+    read = rules_for(RULES).title(title)
+    assert (read["product"], read["manages_people"], read["background"]) == (
+        product,
+        management,
+        background,
+    )
+
+
+def test_greenhouse_sent_as_one_person_refuses_several():
+    from pmpath.imports import import_one
+
+    with pytest.raises(SourceError, match="2 candidates where one person was expected"):
+        import_one(
+            "greenhouse",
+            [{"first_name": "A"}, {"first_name": "B"}],
+            source="x",
+            as_of=AS_OF,
+            knowledge=RULES,
+        )
+
+
 def test_product_marketing_and_project_management_are_not_product_years():
     for title in (
         "Product Marketing Manager",

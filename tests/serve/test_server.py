@@ -419,6 +419,12 @@ def test_a_bad_cv_is_422_with_its_code_and_place(server):
     assert answer.status == 422
     assert answer.json()["error"]["code"] == "I004"
     assert answer.json()["error"]["path"] == "work[0].start"
+    several = server.call(
+        "POST",
+        "/v1/recommend",
+        {"input": [{"first_name": "A"}, {"first_name": "B"}], "format": "greenhouse"},
+    )
+    assert several.status == 400  # input must be an object: one person
     unknown = server.call("POST", "/v1/recommend", {"input": {}, "format": "word-doc"})
     assert unknown.status == 400 and unknown.json()["error"]["path"] == "format"
     bad_day = server.call(
