@@ -50,6 +50,7 @@ class Scorer:
         specialization: str | None = None,
         audit: bool = False,
         as_of: date | None = None,
+        parent: int | None = None,
     ):
         if output not in (*OUTPUT_FORMATS, "row"):  # row: the column values (Parquet)
             raise ValueError(f"output must be one of {', '.join(OUTPUT_FORMATS)} or row")
@@ -67,7 +68,9 @@ class Scorer:
         #: the day open-ended positions of imported CVs and exports end
         self.as_of = as_of or date.today()
         self._engine = engine
-        self._parent = os.getpid()
+        #: the process that made the job (default: this one); the crash test hooks fire
+        #: only in the processes it is sent to
+        self._parent = parent if parent is not None else os.getpid()
         self._crash_id: str | None = None
         self._crash_once: str | None = None
 

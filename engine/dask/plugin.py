@@ -111,9 +111,9 @@ class EnginePlugin(WorkerPlugin):
                 role=role,
                 specialization=specialization,
                 as_of=as_of,
+                parent=self.client_pid,  # the crash hooks (tests) fire in workers only
                 **({"columns": columns} if columns else {}),
             )
-            scorer._parent = self.client_pid  # the crash hooks (tests) work in workers only
             scorer.setup()
             self._scorers[key] = scorer
         return scorer

@@ -159,12 +159,9 @@ def decision_id(header: str | None) -> str:
     return header
 
 
-def decision(decision: str, knowledge_version: str, result_json: str, **more: str) -> bytes:
-    """The answer envelope around a result already encoded as compact JSON.
-
-    ``more`` adds members after ``result``, each already encoded as JSON.
-    """
-    head = (
+def _head(decision: str, knowledge_version: str) -> str:
+    """The members every answer envelope opens with."""
+    return (
         '{"decision_id":'
         + encode_basestring(decision)
         + ',"pmpath_version":'
@@ -172,21 +169,20 @@ def decision(decision: str, knowledge_version: str, result_json: str, **more: st
         + ',"knowledge_version":'
         + encode_basestring(knowledge_version)
     )
+
+
+def decision(decision: str, knowledge_version: str, result_json: str, **more: str) -> bytes:
+    """The answer envelope around a result already encoded as compact JSON.
+
+    ``more`` adds members after ``result``, each already encoded as JSON.
+    """
     tail = "".join(f',"{name}":{value}' for name, value in more.items())
-    return _utf8(head + ',"result":' + result_json + tail + "}")
+    return _utf8(_head(decision, knowledge_version) + ',"result":' + result_json + tail + "}")
 
 
 def results(decision: str, knowledge_version: str, lines: list[bytes]) -> bytes:
     """The batch answer: the envelope with ``results``, each a batch JSONL record."""
-    head = (
-        '{"decision_id":'
-        + encode_basestring(decision)
-        + ',"pmpath_version":'
-        + encode_basestring(__version__)
-        + ',"knowledge_version":'
-        + encode_basestring(knowledge_version)
-        + ',"results":['
-    ).encode("utf-8")
+    head = (_head(decision, knowledge_version) + ',"results":[').encode("utf-8")
     return head + b",".join(line.rstrip(b"\n") for line in lines) + b"]}"
 
 

@@ -8,6 +8,7 @@ zero. Each field's name in the form is its dotted profile path
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -78,8 +79,10 @@ def _field(path: str, prop: dict, required: bool) -> Field:
     )
 
 
+@functools.cache
 def sections() -> tuple[Section, ...]:
-    """The form, section by section, in the schema's order (``schema_version`` left out)."""
+    """The form, section by section, in the schema's order (``schema_version`` left out);
+    worked out once: the profile schema is fixed."""
     schema = schemas.load("profile")
     top: list[Field] = []
     out: list[Section] = []
@@ -101,8 +104,14 @@ def sections() -> tuple[Section, ...]:
     return tuple(out)
 
 
-def fields() -> dict[str, Field]:
+@functools.cache
+def _fields() -> dict[str, Field]:
     return {f.path: f for s in sections() for f in s.fields}
+
+
+def fields() -> dict[str, Field]:
+    """Every field of the form by its path (a copy: the form itself is shared)."""
+    return dict(_fields())
 
 
 def read_form(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -114,7 +123,7 @@ def read_form(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], dict[st
     """
     given: dict[str, str] = {}
     unknown: set[str] = set()
-    known = fields()
+    known = _fields()
     for name, value in pairs:
         if name.endswith(UNKNOWN) and name[: -len(UNKNOWN)] in known:
             unknown.add(name[: -len(UNKNOWN)])
@@ -146,7 +155,7 @@ def read_form(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], dict[st
 def form_values(profile: Mapping[str, Any]) -> dict[str, str]:
     """A profile's values as the form shows them (booleans as yes/no); others left out."""
     out: dict[str, str] = {}
-    for path in fields():
+    for path in _fields():
         section, _, name = path.rpartition(".")
         holder = profile.get(section) if section else profile
         if not isinstance(holder, Mapping) or name not in holder:

@@ -98,15 +98,7 @@ class Service:
         if request.get("explain"):
             more["explanation"] = envelope.to_json([g.to_dict() for g in explain_gaps(rec)])
         result = rec.to_json(indent=None)
-        if self.audit is not None:
-            self.audit.record_json(
-                "recommend",
-                input_hash(request["input"]),
-                result,
-                self.knowledge_version,
-                request={"endpoint": "/v1/recommend"},
-                decision_id=decision,
-            )
+        self._log("recommend", request["input"], result, decision, endpoint="/v1/recommend")
         out = envelope.decision(decision, self.knowledge_version, result, **more)
         return Answer(200, out, [("recommend", rec.level)])
 
@@ -119,15 +111,15 @@ class Service:
         rec = self.engine.recommend(Profile(profile, REQUEST_SOURCE))
         fit = assess(rec, role, specialization)
         result = fit.to_json(indent=None)
-        if self.audit is not None:
-            self.audit.record_json(
-                "fit",
-                input_hash(request["input"]),
-                result,
-                self.knowledge_version,
-                request={"endpoint": "/v1/fit", "role": role, "specialization": specialization},
-                decision_id=decision,
-            )
+        self._log(
+            "fit",
+            request["input"],
+            result,
+            decision,
+            endpoint="/v1/fit",
+            role=role,
+            specialization=specialization,
+        )
         more = {"import": envelope.to_json(notes)} if notes is not None else {}
         out = envelope.decision(decision, self.knowledge_version, result, **more)
         return Answer(200, out, [("fit", rec.level)])
@@ -161,20 +153,16 @@ class Service:
             decisions.append(("batch", result.level))
             if result.code is not None:
                 codes.append(result.code)
-            if self.audit is not None:
-                self.audit.record_json(
-                    "batch",
-                    input_hash(item),
-                    result.payload,
-                    self.knowledge_version,
-                    request={
-                        "endpoint": "/v1/batch",
-                        "item": index,
-                        "role": role,
-                        "specialization": specialization,
-                    },
-                    decision_id=decision,
-                )
+            self._log(
+                "batch",
+                item,
+                result.payload,
+                decision,
+                endpoint="/v1/batch",
+                item=index,
+                role=role,
+                specialization=specialization,
+            )
         out = envelope.results(decision, self.knowledge_version, lines)
         return Answer(200, out, decisions, codes)
 
@@ -197,15 +185,20 @@ class Service:
         """The `Recommendation` of a profile from the page, logged like an API decision."""
         rec = self.engine.recommend(Profile(profile, "form"))
         if self.audit is not None:
+            self._log("recommend", profile, rec.to_json(indent=None), decision, endpoint="/")
+        return rec
+
+    def _log(self, kind: str, given: Any, output_json, decision: str, **request: Any) -> None:
+        """One decision to the audit log (when there is one), under its decision id."""
+        if self.audit is not None:
             self.audit.record_json(
-                "recommend",
-                input_hash(profile),
-                rec.to_json(indent=None),
+                kind,
+                input_hash(given),
+                output_json,
                 self.knowledge_version,
-                request={"endpoint": "/"},
+                request=request,
                 decision_id=decision,
             )
-        return rec
 
 
 def ready_body(knowledge_version: str, pid: int, workers: int) -> bytes:

@@ -188,3 +188,29 @@ def test_workers_stop_when_their_supervisor_is_killed():
             return
         time.sleep(0.1)
     pytest.fail(f"worker {pid} outlived its supervisor")
+
+
+def test_workers_that_keep_dying_stop_the_service_instead_of_looping():
+    from pmpath.serve.supervisor import MAX_RESTARTS
+
+    with Server("--workers", "1") as running:
+        killed: set[int] = set()
+        deadline = time.monotonic() + 180
+        while running.process.poll() is None and time.monotonic() < deadline:
+            try:
+                answer = running.call("GET", "/ready")
+            except OSError:  # between two workers: nothing listens for a moment
+                time.sleep(0.1)
+                continue
+            pid = answer.json()["pid"] if answer.status == 200 else None
+            if pid is not None and pid not in killed:
+                killed.add(pid)
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.1)
+        assert running.process.wait(30) == 1
+        assert len(killed) == MAX_RESTARTS + 1
+        while running.line(5) is not None:  # what it printed on the way out
+            pass
+        assert any(line.startswith("error: ") and "giving up" in line for line in running.lines), (
+            running.lines
+        )
