@@ -145,23 +145,7 @@ def command(
     """
     # Long on purpose: a click command with its options; the work is in `pmpath.batch`.
     if runner == "dask":
-        _dask_batch(
-            inputs,
-            output,
-            fmt,
-            resume,
-            input_format,
-            role,
-            specialization,
-            sort,
-            knowledge_dir,
-            rules_dir,
-            scheduler,
-            local_workers,
-            block_size,
-            as_of,
-            audit_log,
-        )
+        _dask_batch(click.get_current_context().params)
         return
     if fmt == "parquet":
         raise click.UsageError("--format parquet writes part files: give --engine dask too")
@@ -229,28 +213,14 @@ def command(
         raise SystemExit(summary.exit_code)
 
 
-def _dask_batch(
-    inputs,
-    output,
-    fmt,
-    resume,
-    input_format,
-    role,
-    specialization,
-    sort,
-    knowledge_dir,
-    rules_dir,
-    scheduler,
-    local_workers,
-    block_size,
-    as_of,
-    audit_log,
-) -> None:
+def _dask_batch(options: dict) -> None:
+    """``--engine dask``: the command's own options (as click parsed them), on a cluster."""
+    output, sort = options["output"], options["sort"]
     if output == "-":
         raise click.UsageError("--engine dask writes part files: give -o DIR (a path or URL)")
     if sort == "fit":
         raise click.UsageError("--sort fit is not done by --engine dask; sort the parts after")
-    if audit_log is not None:
+    if options["audit_log"] is not None:
         raise click.UsageError("--audit-log is not written by --engine dask (docs/scale.md)")
     try:
         # start-up time: dask loads only for --engine dask
@@ -262,19 +232,19 @@ def _dask_batch(
         ) from None
     err = sys.stderr
     run = DaskRun(
-        inputs,
+        options["inputs"],
         output,
-        scheduler=scheduler,
-        fmt=fmt,
-        resume=resume,
-        role=role,
-        specialization=specialization,
-        input_format=input_format,
-        block_size=block_size,
-        knowledge=knowledge_dir,
-        rules=rules_dir,
-        as_of=as_of,
-        local_workers=local_workers,
+        scheduler=options["scheduler"],
+        fmt=options["fmt"],
+        resume=options["resume"],
+        role=options["role"],
+        specialization=options["specialization"],
+        input_format=options["input_format"],
+        block_size=options["block_size"],
+        knowledge=options["knowledge_dir"],
+        rules=options["rules_dir"],
+        as_of=options["as_of"],
+        local_workers=options["local_workers"],
     )
     if err.isatty():
 
@@ -295,10 +265,11 @@ def _dask_batch(
         click.echo("", file=err)
     for line in summary.lines():
         click.echo(visible(line), file=err)
-    if summary.skipped:
+    if run.parts_skipped:
+        done = run.parts_skipped
         click.echo(
-            f"resumed: {summary.skipped} part{'s' * (summary.skipped != 1)} already written "
-            f"({summary.previous:,} records), {run.parts_total - summary.skipped} computed",
+            f"resumed: {done} part{'s' * (done != 1)} already written "
+            f"({summary.previous:,} records), {run.parts_total - done} computed",
             file=err,
         )
     if summary.exit_code:

@@ -87,7 +87,7 @@ def source_of(url: str, kind: str) -> Source:
 
 
 def kind_of(url: str, input_format: str) -> str:
-    if input_format not in ("auto",):
+    if input_format != "auto":
         return input_format
     lower = url.lower()
     if lower.endswith((".jsonl", ".ndjson")):
@@ -140,8 +140,8 @@ def manifest(
 
 def write_json(fs: Any, path: str, data: dict) -> None:
     """Write whole, then rename: a reader sees the old file or the new one, never half."""
-    directory, name = posixpath.split(path) if "/" in path else ("", path)
-    tmp = posixpath.join(directory, temporary(name)) if directory else temporary(name)
+    directory, name = posixpath.split(path)
+    tmp = posixpath.join(directory, temporary(name))
     with fs.open(tmp, "w") as fh:
         fh.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     fs.mv(tmp, path)

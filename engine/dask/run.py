@@ -134,6 +134,7 @@ class DaskRun:
         )
         self.parts_done = 0
         self.parts_total = 0
+        self.parts_skipped = 0  # on --resume: parts already whole in the output
 
     def _manifest(self, blocks: list[plan.Block]) -> dict:
         return plan.manifest(
@@ -235,10 +236,11 @@ class DaskRun:
             else:
                 todo.append(block)
         self.parts_total, self.parts_done = len(blocks), len(done)
-        self.summary.skipped = len(done)
+        self.parts_skipped = len(done)
         for path in done:
             with self.fs.open(path, "r") as fh:
                 self._add(json.loads(fh.read()), previous=True)
+        self.summary.skipped = self.summary.previous  # records already written, not redone
         futures = client.map(
             _score_task,
             [self.sources[b.source] for b in todo],

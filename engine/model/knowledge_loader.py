@@ -43,9 +43,13 @@ class _Checker:
                 out[ident] = item
         return out
 
-    def ref(self, name: str, path: tuple, value: Any, known, what: str) -> None:
+    def ref(
+        self, name: str, path: tuple, value: Any, known, what: str, *, listed: bool = False
+    ) -> None:
+        """K003 unless ``value`` is among ``known``; ``listed`` names them (a short list)."""
         if value not in known:
-            self.add(name, path, "K003", f"unknown {what} '{value}'")
+            choices = f"; one of {', '.join(known)}" if listed else ""
+            self.add(name, path, "K003", f"unknown {what} '{value}'{choices}")
 
     def build(self, root: str) -> Knowledge:
         # Long on purpose: the cross-checks of the twelve files in the order they depend on each
@@ -271,30 +275,19 @@ class _Checker:
             return profile[section]["properties"][name].get("enum", [])
 
         self.unique("imports", "titles", data["titles"])
+        for key in ("titles", "work", "statements"):
+            for i, entry in enumerate(data[key]):
+                if "source" in entry:  # else own: true, the articles being silent
+                    cite("imports", (key, i, "source"), entry["source"])
         backgrounds = enum("experience", "background")
         for i, t in enumerate(data["titles"]):
-            if "source" in t:
-                cite("imports", ("titles", i, "source"), t["source"])
-            if "background" in t and t["background"] not in backgrounds:
-                self.add(
-                    "imports",
-                    ("titles", i, "background"),
-                    "K003",
-                    f"unknown background '{t['background']}'; one of {', '.join(backgrounds)}",
-                )
+            if "background" in t:
+                path = ("titles", i, "background")
+                self.ref("imports", path, t["background"], backgrounds, "background", listed=True)
         for i, w in enumerate(data["work"]):
-            if "source" in w:
-                cite("imports", ("work", i, "source"), w["source"])
-            if w["kind"] not in work_types:
-                self.add(
-                    "imports",
-                    ("work", i, "kind"),
-                    "K003",
-                    f"unknown kind of work '{w['kind']}'; one of {', '.join(work_types)}",
-                )
+            path = ("work", i, "kind")
+            self.ref("imports", path, w["kind"], list(work_types), "kind of work", listed=True)
         for i, st in enumerate(data["statements"]):
-            if "source" in st:
-                cite("imports", ("statements", i, "source"), st["source"])
             section, _, name = st["field"].partition(".")
             prop = profile.get(section, {}).get("properties", {}).get(name)
             wanted = "boolean" if st["combine"] == "any" else "integer"
@@ -317,20 +310,11 @@ class _Checker:
                         "a statement about a number holds exactly one {n}, the number it reads; "
                         "a yes/no statement holds none",
                     )
-        for key, section, name in (
-            ("degrees", "education", "degree"),
-            ("fields", "education", "field"),
-        ):
-            allowed = enum(section, name)
+        for key, name in (("degrees", "degree"), ("fields", "field")):
+            allowed = enum("education", name)
             for i, entry in enumerate(data[key]):
-                value = entry["degree" if key == "degrees" else "field"]
-                if value not in allowed:
-                    self.add(
-                        "imports",
-                        (key, i),
-                        "K003",
-                        f"unknown {section}.{name} '{value}'; one of {', '.join(allowed)}",
-                    )
+                path = (key, i, name)
+                self.ref("imports", path, entry[name], allowed, f"education.{name}", listed=True)
         return data
 
     def _levels(self, thresholds: dict, kwan: dict, cite) -> list[Level]:

@@ -4,6 +4,7 @@ client is killed, refusing to resume changed work, and Parquet parts."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -35,8 +36,10 @@ def pool(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def cluster():
+@contextlib.contextmanager
+def local_client():
+    """A client of a new LocalCluster: 2 worker processes, one thread each (its workers
+    take the environment as it is now)."""
     from distributed import Client, LocalCluster
 
     with (
@@ -45,6 +48,12 @@ def cluster():
         ) as local,
         Client(local) as client,
     ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with local_client() as client:
         yield client
 
 
@@ -140,19 +149,13 @@ def test_bad_records_are_error_records_and_the_summary_counts_them(cluster, tmp_
 def test_a_worker_that_dies_mid_part_loses_nothing_and_duplicates_nothing(
     pool, single, tmp_path, monkeypatch
 ):
-    from distributed import Client, LocalCluster
 
     from pmpath.dask import score_files
 
     victim = json.loads(pool.read_text().splitlines()[7777])["id"]
     monkeypatch.setenv("PMPATH_TEST_CRASH_ID", victim)
     monkeypatch.setenv("PMPATH_TEST_CRASH_ONCE", str(tmp_path / "crashed"))
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as local,
-        Client(local) as client,
-    ):
+    with local_client() as client:
         summary = score_files([str(pool)], str(tmp_path / "out"), client=client, block_size=BLOCK)
     assert (tmp_path / "crashed").exists()  # a worker did die on that record
     assert summary.records == N
