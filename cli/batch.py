@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from pmpath.batch import EVALUATORS, OUTPUT_FORMATS, BatchRun
+from pmpath.batch import DETAILS, EVALUATORS, OUTPUT_FORMATS, BatchRun
 from pmpath.words import visible
 
 from .audit import audit_log_option
@@ -39,6 +39,15 @@ from .errors import CliError
     show_default=True,
     help="jsonl: one JSON record per line; csv: a flat table; parquet (--engine dask): the "
     "CSV columns, typed.",
+)
+@click.option(
+    "--detail",
+    type=click.Choice(DETAILS),
+    default="full",
+    show_default=True,
+    help="With --format jsonl: full writes output v1 with its explanation (about 15 KB a "
+    "record); summary writes its conclusions as ids (about 0.6 KB; pmpath schema summary). "
+    "CSV is a summary already.",
 )
 @click.option(
     "--engine",
@@ -103,6 +112,7 @@ def command(
     inputs: tuple[str, ...],
     output: str,
     fmt: str,
+    detail: str,
     workers: int | None,
     resume: bool,
     input_format: str,
@@ -136,6 +146,7 @@ def command(
     \b
     Examples:
       pmpath batch candidates.jsonl -o scores.jsonl
+      pmpath batch million.jsonl --detail summary -o levels.jsonl
       pmpath batch pool.csv --format csv -o shortlist.csv --workers 4
       pmpath batch profiles/ 'more/*.yaml' -o scores.jsonl --resume
       cat candidates.jsonl | pmpath batch - > scores.jsonl
@@ -184,6 +195,7 @@ def command(
         audit_log=audit_log,
         stall_timeout=stall_timeout,
         as_of=as_of,
+        detail=detail,
     )
     total = run.total_bytes()
     show_bar = err.isatty() and total
@@ -245,6 +257,7 @@ def _dask_batch(options: dict) -> None:
         rules=options["rules_dir"],
         as_of=options["as_of"],
         local_workers=options["local_workers"],
+        detail=options["detail"],
     )
     if err.isatty():
 

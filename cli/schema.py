@@ -15,6 +15,7 @@ SCHEMAS = {
     "knowledge": "every knowledge file, keyed by file name",
     "rules": "a rules file",
     "fit": "the output of `pmpath fit --format json` (role fit)",
+    "summary": "a record of `pmpath batch --detail summary`",
     "diff": "the report of `pmpath diff --format json`",
     "serve": "the answers of `pmpath serve` (decisions, batch records, errors)",
 }
@@ -22,7 +23,7 @@ SCHEMAS = {
 
 @click.command(
     "schema",
-    short_help="Print a JSON Schema: profile, output, knowledge, rules, fit, diff or serve.",
+    short_help="Print a JSON Schema: profile, output, summary, fit, serve, knowledge and more.",
 )
 @click.argument("name", type=click.Choice(list(SCHEMAS)))
 def command(name: str) -> None:
@@ -34,6 +35,7 @@ def command(name: str) -> None:
     knowledge  the schema of every knowledge file, keyed by file name
     rules      a rules file
     fit        what `pmpath fit --format json` prints (role fit)
+    summary    a record of `pmpath batch --detail summary`
     diff       what `pmpath diff --format json` prints (a knowledge change on a pool)
     serve      what `pmpath serve` answers (decisions, batch records, errors)
     """

@@ -30,6 +30,7 @@ from pmpath.profile.reader import Profile
 from pmpath.results.fit import Fit, check_role
 from pmpath.results.recommendation import Recommendation
 from pmpath.results.score import assess
+from pmpath.results.summary import DETAILS, summary_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.model import Model
@@ -134,15 +135,28 @@ class Engine:
         )
 
     def recommend_many(
-        self, profiles: Iterable[Profile | Mapping], workers: int = 1
-    ) -> Iterator[Recommendation]:
-        """Recommendations in input order; ``workers`` > 1 uses worker processes."""
+        self,
+        profiles: Iterable[Profile | Mapping],
+        workers: int = 1,
+        *,
+        detail: str = "full",
+    ) -> Iterator[Recommendation] | Iterator[dict]:
+        """Recommendations in input order; ``workers`` > 1 uses worker processes.
+
+        ``detail="summary"`` yields each recommendation's summary instead (a dict:
+        `pmpath.results.summary.summary_dict`, the ``summary`` member of a ``pmpath
+        batch --detail summary`` record): what a pool is sorted on, without the
+        explanation, and with workers only the summary travels between processes.
+        """
+        if detail not in DETAILS:
+            raise ValueError(f"detail must be one of {', '.join(DETAILS)}")
         if workers <= 1:
             for profile in profiles:
-                yield self.recommend(profile)
+                rec = self.recommend(profile)
+                yield summary_dict(rec) if detail == "summary" else rec
             return
 
-        yield from recommend_in_processes(self, profiles, workers)
+        yield from recommend_in_processes(self, profiles, workers, detail=detail)
 
     def fit(
         self,
@@ -175,15 +189,22 @@ class Engine:
 
 
 class RecommendJob:
-    """Scores profiles for `recommend_in_processes`: what fired, not the whole output."""
+    """Scores profiles for `recommend_in_processes`: what fired (or the summary), not
+    the whole output."""
 
-    def __init__(self, model: Model, backend: str):
+    def __init__(self, model: Model, backend: str, detail: str = "full"):
         self.model = model
         self.backend = backend
+        self.detail = detail
         self._engine: Engine | None = None
 
     def __getstate__(self) -> dict:
-        return {"model": self.model, "backend": self.backend, "_engine": None}
+        return {
+            "model": self.model,
+            "backend": self.backend,
+            "detail": self.detail,
+            "_engine": None,
+        }
 
     def setup(self) -> None:
         self._engine = Engine(self.model, self.backend)
@@ -191,6 +212,8 @@ class RecommendJob:
     def run(self, profile: Any) -> tuple:
         try:
             rec = self._engine.recommend(profile)
+            if self.detail == "summary":
+                return ("summary", summary_dict(rec))
             return ("ok", rec.profile, rec.derived, rec.fired)
         except PmpathError as exc:  # a ProfileError among them: pickled whole
             return ("error", exc)
@@ -208,7 +231,8 @@ def recommend_in_processes(
     workers: int,
     *,
     chunk_size: int = 32,
-) -> Iterator[Recommendation]:
+    detail: str = "full",
+) -> Iterator[Recommendation] | Iterator[dict]:
     """``engine.recommend`` for each profile, in ``workers`` processes, in input order.
 
     Raises what ``engine.recommend`` would raise (a `ProfileError` for an
@@ -219,10 +243,12 @@ def recommend_in_processes(
     # profiles are scored in processes
     from pmpath.pool import OrderedPool
 
-    job = RecommendJob(engine.model, engine.backend)
+    job = RecommendJob(engine.model, engine.backend, detail)
     with OrderedPool(job, workers, chunk_size=chunk_size) as pool:
         for answer in pool.imap(profiles):
-            if answer[0] == "ok":
+            if answer[0] == "summary":
+                yield answer[1]
+            elif answer[0] == "ok":
                 yield Recommendation(engine.model, answer[1], answer[2], answer[3])
             else:
                 raise answer[1]

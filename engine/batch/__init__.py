@@ -53,9 +53,11 @@ from pmpath.batch.inputs import INPUT_FORMATS, RecordReader, resolve_inputs
 from pmpath.batch.records import EVALUATORS, OUTPUT_FORMATS
 from pmpath.batch.run import BatchRun
 from pmpath.errors import BatchError
+from pmpath.results.summary import DETAILS
 
 __all__ = [
     "CSV_COLUMNS",
+    "DETAILS",
     "EVALUATORS",
     "FIT_COLUMNS",
     "INPUT_FORMATS",

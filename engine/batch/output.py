@@ -29,6 +29,8 @@ FLUSH_BYTES = 256 * 1024  # output is written in blocks of whole lines of about 
 # -- output -------------------------------------------------------------------------
 
 _KNOWLEDGE_VERSION = re.compile(rb'"knowledge_version":"([0-9a-f]{64})"')
+#: what an ok JSONL record holds after its head: output v1, or its summary (--detail)
+_DETAIL = re.compile(rb',"line":(?:null|[0-9]+),"(recommendation|summary)":')
 _HEAD = '{"id":'
 _decoder = json.JSONDecoder()
 
@@ -59,6 +61,8 @@ class BatchOutput:
         self.truncated = 0  # bytes of a torn last line cut off on resume
         self.first_id: str | None = None  # on resume: the first record's id
         self.knowledge_version: str | None = None  # on resume: of the first scored JSONL record
+        #: on resume: ``full`` or ``summary``, what the first scored JSONL record holds
+        self.detail: str | None = None
         self._pending: list[bytes] = []
         self._pending_bytes = 0
         self._fd: int | None = None
@@ -112,6 +116,10 @@ class BatchOutput:
                         found = _KNOWLEDGE_VERSION.search(raw)
                         if found is not None:
                             self.knowledge_version = found.group(1).decode()
+                        held = _DETAIL.search(raw)
+                        if held is not None:
+                            full = held.group(1) == b"recommendation"
+                            self.detail = "full" if full else "summary"
                     self.done[rid] += 1
                     self.previous += 1
                     self.previous_errors += not ok

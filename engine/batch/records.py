@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from pmpath.results.summary import summary_dict, summary_json
+
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.results.fit import Fit
     from pmpath.results.recommendation import Recommendation
@@ -77,6 +79,28 @@ def jsonl_ok(o: Outcome) -> bytes:
             record["fit"] = o.fit.to_dict()
         if o.notes is not None:
             record["import"] = o.notes
+        return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
+
+
+def jsonl_summary(o: Outcome) -> bytes:
+    """``{"id":…,"ok":true,"source":…,"line":…,"summary":{…}}`` and a newline: the
+    ``--detail summary`` record (`pmpath.results.summary`; ``pmpath schema summary``)."""
+    text = (
+        '{"id":'
+        + encode_basestring(o.id)
+        + ',"ok":true,"source":'
+        + encode_basestring(o.source)
+        + ',"line":'
+        + _line_json(o.line)
+        + ',"summary":'
+        + summary_json(o.recommendation, o.fit)
+        + "}\n"
+    )
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates in the id or source: escape everything
+        record = {"id": o.id, "ok": True, "source": o.source, "line": o.line}
+        record["summary"] = summary_dict(o.recommendation, o.fit)
         return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
 
 

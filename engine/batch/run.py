@@ -17,6 +17,7 @@ from pmpath.batch.scorer import Scorer, run_job
 from pmpath.errors import BatchError
 from pmpath.pool import STALL_TIMEOUT, WorkerDeath, default_workers
 from pmpath.results.fit import check_role
+from pmpath.results.summary import DETAILS
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.audit import AuditLog
@@ -88,12 +89,18 @@ class BatchRun:
         audit_log: AuditLog | None = None,
         stall_timeout: float = STALL_TIMEOUT,
         as_of: date | None = None,
+        detail: str = "full",
     ):
         # Long on purpose: every option checked before anything is read or written, in the order
         # the errors are documented (B004, B005, F001/F002).
         self.engine = engine
         self.stall_timeout = stall_timeout
         self.evaluator = evaluator
+        if detail not in DETAILS:
+            raise BatchError(
+                f"no detail {detail!r}; choose one of {', '.join(DETAILS)}", code="B005"
+            )
+        self.detail = detail
         if specialization is not None and role is None:
             raise BatchError("--specialization goes with --role (the opening's rung)", code="B005")
         if role is not None:
@@ -161,6 +168,7 @@ class BatchRun:
             specialization=specialization,
             audit=audit_log is not None,
             as_of=as_of,
+            detail=detail,
         )
 
     def _check_resumable(self, engine: Engine) -> None:
@@ -173,6 +181,13 @@ class BatchRun:
                 f"(knowledge_version {out.knowledge_version[:12]}, this run has "
                 f"{engine.knowledge_version[:12]}); resume with the same --knowledge and "
                 "--rules, or drop --resume to score everything again",
+                code="B004",
+            )
+        if out.detail is not None and out.detail != self.detail:
+            raise BatchError(
+                f"{out.display}: cannot resume: its records hold --detail {out.detail} and "
+                f"this run writes --detail {self.detail}; resume with --detail {out.detail}, "
+                "or drop --resume to score everything again",
                 code="B004",
             )
         if any(inp.path is None for inp in self.inputs):
@@ -239,6 +254,8 @@ class BatchRun:
                             role=self.role,
                             specialization=self.specialization,
                             audit=self.audit_log is not None,
+                            as_of=self.scorer.as_of,
+                            detail=self.detail,
                         )
                         local.setup()
                     result = local.run(result.payload)

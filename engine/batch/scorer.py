@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 from pmpath.audit import input_hash
 from pmpath.batch.columns import CSV_COLUMNS, Column, _cell_text, _csv_line
 from pmpath.batch.inputs import _raw_input, _record_id
-from pmpath.batch.records import EVALUATORS, OUTPUT_FORMATS, Outcome, Result, jsonl_error, jsonl_ok
+from pmpath.batch.records import (
+    EVALUATORS,
+    OUTPUT_FORMATS,
+    Outcome,
+    Result,
+    jsonl_error,
+    jsonl_ok,
+    jsonl_summary,
+)
 from pmpath.engine import Engine
 from pmpath.errors import DocumentError, PmpathError, ProfileError
 from pmpath.imports import import_one
@@ -20,6 +28,7 @@ from pmpath.pool import STALL_TIMEOUT, OrderedPool, WorkerDeath
 from pmpath.profile.cells import csv_profile
 from pmpath.profile.reader import Profile, load_profile, parse_profile
 from pmpath.results.score import assess
+from pmpath.results.summary import DETAILS
 from pmpath.source.documents import decode
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,11 +60,17 @@ class Scorer:
         audit: bool = False,
         as_of: date | None = None,
         parent: int | None = None,
+        detail: str = "full",
     ):
         if output not in (*OUTPUT_FORMATS, "row"):  # row: the column values (Parquet)
             raise ValueError(f"output must be one of {', '.join(OUTPUT_FORMATS)} or row")
         if evaluator not in EVALUATORS:
             raise ValueError(f"evaluator must be one of {', '.join(EVALUATORS)}")
+        if detail not in DETAILS:
+            raise ValueError(f"detail must be one of {', '.join(DETAILS)}")
+        self.detail = detail
+        #: how an ok JSONL record is written: output v1, or its summary
+        self._jsonl_ok = jsonl_summary if detail == "summary" else jsonl_ok
         self.model = model
         self.backend = backend
         self.evaluator = evaluator
@@ -160,10 +175,10 @@ class Scorer:
             rec = self._recommend(profile)
             fit = assess(rec, self.role, self.specialization) if self.role else None
             outcome = Outcome(rid, source, line, rec, fit=fit, notes=notes)
-            payload = jsonl_ok(outcome) if self.output == "jsonl" else self._row(outcome)
+            payload = self._jsonl_ok(outcome) if self.output == "jsonl" else self._row(outcome)
             audit = None
             if self.audit:
-                line_json = payload if self.output == "jsonl" else jsonl_ok(outcome)
+                line_json = payload if self.output == "jsonl" else self._jsonl_ok(outcome)
                 audit = (input_hash(data), line_json)
             return Result(
                 rid,

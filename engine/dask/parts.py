@@ -76,6 +76,7 @@ def score_part(
     role: str | None,
     specialization: str | None,
     as_of: date,
+    detail: str = "full",
 ) -> dict:
     """Score one block into its part file; return the part's summary (counts only)."""
     output = "jsonl" if fmt == "jsonl" else "row" if fmt == "parquet" else "csv"
@@ -91,7 +92,7 @@ def score_part(
         "error_codes": Counter(),
     }
     with plugin.lock:
-        scorer = plugin.scorer(output, role, specialization, as_of)
+        scorer = plugin.scorer(output, role, specialization, as_of, detail)
         rows: list = []
         with fs.open(tmp, "wb") as fh:
             if fmt == "csv" and block.part == 0:

@@ -167,11 +167,11 @@ def check_resumable(old: dict, new: dict) -> None:
             "or drop --resume to score everything again",
             code="B004",
         )
-    if old.get("options") != new["options"]:
+    # a manifest written before --detail existed holds output v1: detail full
+    options = {"detail": "full", **old.get("options", {})}
+    if options != new["options"]:
         changed = sorted(
-            k
-            for k in set(old.get("options", {})) | set(new["options"])
-            if old.get("options", {}).get(k) != new["options"].get(k)
+            k for k in set(options) | set(new["options"]) if options.get(k) != new["options"].get(k)
         )
         raise BatchError(
             f"cannot resume: the options changed ({', '.join(changed)}); give the same "

@@ -92,11 +92,18 @@ class EnginePlugin(WorkerPlugin):
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
 
-    def scorer(self, output: str, role: str | None, specialization: str | None, as_of) -> Scorer:
+    def scorer(
+        self,
+        output: str,
+        role: str | None,
+        specialization: str | None,
+        as_of,
+        detail: str = "full",
+    ) -> Scorer:
         """This worker's scorer for these options (built once, its engine with it)."""
         if self._model is None:
             self.setup()
-        key = (output, role, specialization, as_of)
+        key = (output, role, specialization, as_of, detail)
         scorer = self._scorers.get(key)
         if scorer is None:
             columns = None
@@ -111,6 +118,7 @@ class EnginePlugin(WorkerPlugin):
                 role=role,
                 specialization=specialization,
                 as_of=as_of,
+                detail=detail,
                 parent=self.client_pid,  # the crash hooks (tests) fire in workers only
                 **({"columns": columns} if columns else {}),
             )

@@ -31,6 +31,7 @@ from pmpath.dask.plugin import NAME, EnginePlugin, bundle
 from pmpath.errors import BatchError, KnowledgeError
 from pmpath.model import load_model
 from pmpath.results.fit import check_role
+from pmpath.results.summary import DETAILS
 
 FORMATS = ("jsonl", "csv", "parquet")
 
@@ -43,8 +44,8 @@ def _count_task(src: plan.Source, block: plan.Block) -> int:
     return count_lines(src, block)
 
 
-def _score_task(src, block, out_dir, fmt, role, specialization, as_of) -> dict:
-    return score_part(_plugin(), src, block, out_dir, fmt, role, specialization, as_of)
+def _score_task(src, block, out_dir, fmt, role, specialization, as_of, detail) -> dict:
+    return score_part(_plugin(), src, block, out_dir, fmt, role, specialization, as_of, detail)
 
 
 def _csv_source(src: plan.Source) -> plan.Source:
@@ -77,9 +78,13 @@ class DaskRun:
         as_of: date | None = None,
         local_workers: int = 2,
         on_progress: Callable[[int, int], None] | None = None,
+        detail: str = "full",
     ):
         if fmt not in FORMATS:
             raise BatchError(f"--format must be one of {', '.join(FORMATS)}", code="B005")
+        if detail not in DETAILS:
+            raise BatchError(f"--detail must be one of {', '.join(DETAILS)}", code="B005")
+        self.detail = detail
         if not inputs:
             raise BatchError("no INPUT given: name JSONL or CSV files or URLs", code="B001")
         model, problems = load_model(knowledge, rules)
@@ -114,6 +119,7 @@ class DaskRun:
             "input_format": input_format,
             "block_size": block_size,
             "as_of": self.as_of.isoformat(),
+            "detail": detail,
         }
         self.block_size = block_size
         self.manifest_path = posixpath.join(self.directory, plan.MANIFEST)
@@ -250,6 +256,7 @@ class DaskRun:
             [self.role] * len(todo),
             [self.specialization] * len(todo),
             [self.as_of] * len(todo),
+            [self.detail] * len(todo),
             pure=False,
             key=[f"pmpath-part-{b.part}-{time.monotonic_ns()}" for b in todo],
         )
@@ -284,16 +291,21 @@ def score_files(inputs, output_dir, **options: Any) -> BatchSummary:
     return DaskRun(inputs, output_dir, **options).run()
 
 
-def score_bag(bag: Any, role: str | None = None, specialization: str | None = None) -> Any:
-    """A bag of profiles (dicts) to a bag of output records (the JSONL records, as dicts).
+def score_bag(
+    bag: Any, role: str | None = None, specialization: str | None = None, detail: str = "full"
+) -> Any:
+    """A bag of profiles (dicts) to a bag of output records (the JSONL records, as dicts;
+    with ``detail="summary"``, the ``--detail summary`` records).
 
     The client must have the plugin registered (`register`).
     """
+    if detail not in DETAILS:
+        raise ValueError(f"detail must be one of {', '.join(DETAILS)}")
 
     def partition(items) -> list[dict]:
         plugin = _plugin()
         with plugin.lock:
-            scorer = plugin.scorer("jsonl", role, specialization, date.today())
+            scorer = plugin.scorer("jsonl", role, specialization, date.today(), detail)
             return [json.loads(scorer.run(("data", "bag", None, item)).payload) for item in items]
 
     return bag.map_partitions(partition)

@@ -179,6 +179,11 @@ class Recommendation:
         return _questions_for(self)
 
     @cached_property
+    def question_fields(self) -> list[str]:
+        """The fields of `questions`, in the same order (what a summary lists)."""
+        return [q["field"] for q in self.questions]
+
+    @cached_property
     def steps(self) -> list[str]:
         """Suggested step ids, what matters first."""
         steps = self.model.knowledge.steps

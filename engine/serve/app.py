@@ -47,7 +47,7 @@ log = logging.getLogger("pmpath.serve")
 
 JSON = "application/json"
 #: the schemas ``GET /v1/schemas/{name}`` serves
-SCHEMA_NAMES = ("profile", "output", "fit", "serve")
+SCHEMA_NAMES = ("profile", "output", "fit", "summary", "serve")
 _PAGE_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",

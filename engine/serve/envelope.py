@@ -58,6 +58,7 @@ ENVELOPES: dict[str, dict[str, Member]] = {
     },
     "batch": {
         "inputs": Member(list, True, "a list of profiles"),
+        "detail": Member(str, False, "full or summary"),
         "role": Member((str, type(None)), False, "a rung id such as senior_pm, or null"),
         "specialization": Member((str, type(None)), False, "a specialization id or null"),
     },

@@ -24,6 +24,7 @@ from pmpath.imports import import_one
 from pmpath.imports.dates import parse_as_of
 from pmpath.profile.reader import Profile
 from pmpath.results.score import assess
+from pmpath.results.summary import DETAILS
 from pmpath.serve import envelope
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -129,6 +130,13 @@ class Service:
         request = envelope.read_request(body, "batch")
         inputs = request["inputs"]
         role, specialization = request.get("role"), request.get("specialization")
+        detail = request.get("detail", "full")
+        if detail not in DETAILS:
+            raise ServeError(
+                f"'detail' must be one of {', '.join(DETAILS)}, not {detail!r}",
+                code="S002",
+                path="detail",
+            )
         if len(inputs) > self.max_batch:
             raise ServeError(
                 f"the batch has {len(inputs)} items, more than this service takes "
@@ -145,7 +153,7 @@ class Service:
                 code="S002",
                 path="specialization",
             )
-        scorer = self._scorer(role, specialization)
+        scorer = self._scorer(role, specialization, detail)
         lines, decisions, codes = [], [], []
         for index, item in enumerate(inputs):
             result = scorer.run(("data", f"inputs[{index}]", None, item))
@@ -166,8 +174,8 @@ class Service:
         out = envelope.results(decision, self.knowledge_version, lines)
         return Answer(200, out, decisions, codes)
 
-    def _scorer(self, role: str | None, specialization: str | None) -> Scorer:
-        key = (role, specialization)
+    def _scorer(self, role: str | None, specialization: str | None, detail: str) -> Scorer:
+        key = (role, specialization, detail)
         scorer = self._scorers.get(key)
         if scorer is None:
             scorer = Scorer(
@@ -175,6 +183,7 @@ class Service:
                 engine=self.engine,
                 role=role,
                 specialization=specialization,
+                detail=detail,
             )
             scorer.setup()
             self._scorers[key] = scorer

@@ -43,6 +43,7 @@ NAMES = (
     "profile",
     "output",
     "fit",
+    "summary",
     "diff",
     "serve",
     "rules",

@@ -97,6 +97,19 @@ def test_the_parts_concatenated_are_byte_identical_to_pmpath_batch(
     assert [b["part"] for b in manifest["blocks"]] == list(range(len(manifest["blocks"])))
 
 
+def test_summary_detail_parts_are_byte_identical_to_pmpath_batch_and_resume_keeps_it(
+    pool, cluster, tmp_path
+):
+    expected = batch(str(pool), "-o", str(tmp_path / "one.jsonl"), "--detail", "summary")
+    summary = run_dask(pool, tmp_path / "out", cluster, detail="summary")
+    assert summary.records == N
+    assert parts(tmp_path / "out", "jsonl") == expected
+    from pmpath.errors import BatchError
+
+    with pytest.raises(BatchError, match=r"the options changed \(detail\)"):
+        run_dask(pool, tmp_path / "out", cluster, resume=True)
+
+
 def test_the_command_line_runs_it_on_a_local_cluster_of_its_own(pool, single, tmp_path):
     out = tmp_path / "cli-out"
     result = CliRunner().invoke(

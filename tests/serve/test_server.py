@@ -154,6 +154,24 @@ def test_batch_with_a_role_carries_each_fit(server):
     assert record["fit"]["role"]["id"] == "senior_pm"
 
 
+def test_batch_with_summary_detail_gives_each_item_the_summary_record(server, tmp_path):
+    items = [SENIOR, {"experience": {"total_years": "x"}}, TWO_FIELDS]
+    body = {"inputs": items, "detail": "summary", "role": "senior_pm"}
+    results = server.call("POST", "/v1/batch", body).json()["results"]
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps(i) + "\n" for i in items))
+    out = tmp_path / "out.jsonl"
+    pmpath("batch", str(pool), "-o", str(out), "--detail", "summary", "--role", "senior_pm")
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["ok"] for r in results] == [True, False, True]
+    assert [r["summary"] for r in results if r["ok"]] == [r["summary"] for r in lines if r["ok"]]
+    assert results[0]["summary"]["fit"]["role"] == "senior_pm"
+    answer = server.call("POST", "/v1/batch", {"inputs": items, "detail": "short"})
+    assert answer.status == 400
+    assert answer.json()["error"]["code"] == "S002"
+    assert answer.json()["error"]["path"] == "detail"
+
+
 def test_a_batch_over_the_limit_is_413(server):
     answer = server.call("POST", "/v1/batch", {"inputs": [TWO_FIELDS] * 4})
     assert answer.status == 413
@@ -241,7 +259,7 @@ def test_no_such_path_is_404_and_a_wrong_method_405_as_data(server):
 
 
 # -- reading -----------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["profile", "output", "fit", "serve"])
+@pytest.mark.parametrize("name", ["profile", "output", "fit", "summary", "serve"])
 def test_the_schemas_are_the_ones_pmpath_schema_prints(server, name):
     answer = server.call("GET", f"/v1/schemas/{name}")
     assert answer.status == 200
