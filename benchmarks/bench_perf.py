@@ -1,0 +1,162 @@
+"""The figures of the performance issue, measured side by side in one run (on demand).
+
+    python benchmarks/bench_perf.py                 # 20,000 profiles, 3 interleaved runs
+    python benchmarks/bench_perf.py -n 100000 --runs 5
+
+Prints medians (and the spread, min-max, of the runs) of:
+
+- ``pmpath batch`` end to end, a real subprocess: ``--detail full`` and
+  ``--detail summary`` with 1 worker, the reference evaluator for comparison,
+  ``--workers 2`` against ``--workers 1`` per pair of runs, and ``--role
+  senior_pm`` against no role;
+- the bytes per output record of each detail;
+- in-process ``Engine.recommend`` and ``Engine.fit``, median and p99 per call;
+- the calls into durable_rules' C core per profile (``assert_fact``,
+  ``complete_and_start_action``) and the rules fired.
+
+Every configuration runs once before any runs again, so a machine that slows down
+affects all of them alike. Ratios are of medians from this run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_batch import machine, run_cli, synthetic_profiles, write_jsonl
+
+#: label -> (workers, options)
+CONFIGS = {
+    "full 1w": (1, ("--detail", "full")),
+    "summary 1w": (1, ("--detail", "summary")),
+    "summary 2w": (2, ("--detail", "summary")),
+    "full 2w": (2, ("--detail", "full")),
+    "role 1w": (1, ("--detail", "full", "--role", "senior_pm")),
+    "reference 1w": (1, ("--detail", "full", "--evaluator", "reference")),
+}
+
+
+def batch_rates(n: int, runs: int) -> dict[str, list[dict]]:
+    results: dict[str, list[dict]] = {label: [] for label in CONFIGS}
+    with tempfile.TemporaryDirectory() as tmp:
+        pool = os.path.join(tmp, "pool.jsonl")
+        write_jsonl(pool, n)
+        out = os.path.join(tmp, "out.jsonl")
+        for i in range(runs):
+            for label, (workers, extra) in CONFIGS.items():
+                result = run_cli(pool, out, workers, extra)
+                result["bytes"] = os.path.getsize(out)
+                os.remove(out)
+                results[label].append(result)
+                print(f"  run {i + 1}: {label:<13} {result['rate']:>7,.0f} profiles/s",
+                      file=sys.stderr, flush=True)  # fmt: skip
+    return results
+
+
+def _median(values) -> float:
+    return statistics.median(values)
+
+
+def calls_per_profile(profiles: list[dict]) -> dict[str, float]:
+    """Calls into durable's C core per profile, counted by wrapping the driver's functions."""
+    from pmpath import Engine
+    from pmpath.inference import rete
+
+    counts = {"assert_fact": 0, "complete_and_start_action": 0, "retract_facts": 0}
+
+    class Counting:
+        def __getattr__(self, name):
+            fn = getattr(real_module, name)
+            if name not in counts:
+                return fn
+
+            def counted(*args):
+                counts[name] += 1
+                return fn(*args)
+
+            return counted
+
+    real_module = rete._dre
+    rete._dre = Counting()
+    try:
+        engine = Engine.load()
+        fired = sum(len(engine.recommend(p).fired) for p in profiles)
+    finally:
+        rete._dre = real_module
+    out = {name: count / len(profiles) for name, count in counts.items()}
+    out["rules fired"] = fired / len(profiles)
+    return out
+
+
+def in_process(profiles: list[dict]) -> dict[str, tuple[float, float]]:
+    from pmpath import Engine
+
+    engine = Engine.load()
+    for p in profiles[:200]:  # warm: caches of the compact JSON, the fastjsonschema code
+        engine.recommend(p).to_json(indent=None)
+    out = {}
+    for label, call in (
+        ("Engine.recommend", engine.recommend),
+        ("Engine.fit (senior_pm)", lambda p: engine.fit(p, "senior_pm")),
+        ("recommend + to_json", lambda p: engine.recommend(p).to_json(indent=None)),
+    ):
+        times = []
+        for p in profiles:
+            t = time.perf_counter()
+            call(p)
+            times.append(time.perf_counter() - t)
+        times.sort()
+        out[label] = (_median(times) * 1e3, times[int(len(times) * 0.99)] * 1e3)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=20000, help="profiles per batch run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--calls", type=int, default=3000, help="profiles for the in-process part")
+    args = parser.parse_args(argv)
+    print(machine())
+    profiles = list(synthetic_profiles(args.calls, seed=13))
+    print(f"\nin-process, {len(profiles):,} generated profiles (median, p99 per call):")
+    for label, (median, p99) in in_process(profiles).items():
+        print(f"  {label:<24} {median:6.3f} ms   p99 {p99:6.3f} ms")
+    print("\ncalls into durable_rules per profile:")
+    for name, value in calls_per_profile(profiles).items():
+        print(f"  {name:<26} {value:6.2f}")
+    print(f"\npmpath batch, {args.n:,} generated profiles, {args.runs} interleaved runs:")
+    results = batch_rates(args.n, args.runs)
+    rate = {label: _median(r["rate"] for r in rows) for label, rows in results.items()}
+    for label, rows in results.items():
+        rates = [r["rate"] for r in rows]
+        print(
+            f"  {label:<13} {rate[label]:>7,.0f} profiles/s ({min(rates):,.0f}-{max(rates):,.0f})"
+            f"  {_median(r['bytes'] for r in rows) / args.n:>8,.0f} bytes/record"
+            f"  peak RSS {max(r['maxrss_kb'] for r in rows) / 1024:4.0f} MB"
+        )
+
+    def pairs(a: str, b: str) -> str:
+        ratios = [x["rate"] / y["rate"] for x, y in zip(results[a], results[b], strict=True)]
+        return f"{_median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+
+    print("\nratios (median of the per-run ratios, spread):")
+    print(f"  summary 2 workers / 1 worker   {pairs('summary 2w', 'summary 1w')}  (issue: >= 1.8)")
+    print(f"  full 2 workers / 1 worker      {pairs('full 2w', 'full 1w')}")
+    print(f"  time with --role / without     {pairs('full 1w', 'role 1w')}  (issue: <= 1.5)")
+    print(f"  summary / full, 1 worker       {pairs('summary 1w', 'full 1w')}")
+    print(f"  durable full / reference full  {pairs('full 1w', 'reference 1w')}")
+    print("\ntargets (issue): summary 1 worker >= 10,000/s, full >= 6,000/s; "
+          f"here {rate['summary 1w']:,.0f} and {rate['full 1w']:,.0f}")  # fmt: skip
+    json.dump({"rates": rate}, sys.stderr)
+    print(file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
