@@ -258,6 +258,12 @@ class ScoreBreakdown:
         return f"{text} = {figure(_round2(self.unrounded))} → {self.score}"
 
     def to_dict(self) -> dict:
+        # worked out once per breakdown (a pool shares them: see score._shared_breakdown);
+        # each caller gets its own dicts
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in self._dict.items()}
+
+    @cached_property
+    def _dict(self) -> dict:
         return {
             "formula": self.formula(),
             "role_rung": {

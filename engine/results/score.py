@@ -5,8 +5,9 @@ inference) and the specialization matched.
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pmpath.errors import EngineError, KnowledgeError, Problem
 from pmpath.explain.possible import could_hold
@@ -137,7 +138,7 @@ def _breakdown(
     role = rungs[-1]
     lower_met = sum(r.met for r in rungs[:-1])
     lower_total = sum(r.total for r in rungs[:-1])
-    return ScoreBreakdown(
+    return _shared_breakdown(
         role.met,
         role.total,
         lower_met,
@@ -147,6 +148,14 @@ def _breakdown(
         role.unknown,
         sum(r.unknown for r in rungs[:-1]),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_breakdown(*counts: Any) -> ScoreBreakdown:
+    """One `ScoreBreakdown` per distinct set of counts, weight and deduction: it is
+    immutable, and a pool has few distinct ones, so its exact arithmetic (Fractions, as
+    the formula shows it) is done once for all the candidates that share it."""
+    return ScoreBreakdown(*counts)
 
 
 def _match(rec: Recommendation, asked: str, weights: dict[str, Fraction]) -> SpecializationMatch:
