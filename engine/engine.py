@@ -30,7 +30,7 @@ from pmpath.profile.reader import Profile
 from pmpath.results.fit import Fit, check_role
 from pmpath.results.recommendation import Recommendation
 from pmpath.results.score import assess
-from pmpath.results.summary import DETAILS, summary_dict
+from pmpath.results.summary import check_detail, summary_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.model import Model
@@ -148,8 +148,7 @@ class Engine:
         batch --detail summary`` record): what a pool is sorted on, without the
         explanation, and with workers only the summary travels between processes.
         """
-        if detail not in DETAILS:
-            raise ValueError(f"detail must be one of {', '.join(DETAILS)}")
+        check_detail(detail)
         if workers <= 1:
             for profile in profiles:
                 rec = self.recommend(profile)

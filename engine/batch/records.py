@@ -5,11 +5,12 @@ JSONL line (``ok`` with the result, or the error) or a CSV row.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pmpath.results.summary import summary_dict, summary_json
+from pmpath.results.summary import summary_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.results.fit import Fit
@@ -56,35 +57,34 @@ def _line_json(line: int | None) -> str:
 def jsonl_ok(o: Outcome) -> bytes:
     """``{"id":…,"ok":true,"source":…,"line":…,"recommendation":{…}}`` and a newline;
     with a fit, ``"fit":{…}`` (fit output v1) after the recommendation."""
-    rec = o.recommendation
-    text = (
-        '{"id":'
-        + encode_basestring(o.id)
-        + ',"ok":true,"source":'
-        + encode_basestring(o.source)
-        + ',"line":'
-        + _line_json(o.line)
-        + ',"recommendation":'
-        + rec.to_json(indent=None)
-        + (',"fit":' + o.fit.to_json(indent=None) if o.fit is not None else "")
-        + (',"import":' + _compact(o.notes) if o.notes is not None else "")
-        + "}\n"
-    )
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates (from \ud800 escapes): escape everything
-        record = {"id": o.id, "ok": True, "source": o.source, "line": o.line}
-        record["recommendation"] = rec.to_dict()
-        if o.fit is not None:
-            record["fit"] = o.fit.to_dict()
-        if o.notes is not None:
-            record["import"] = o.notes
-        return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
+    rec, fit, notes = o.recommendation, o.fit, o.notes
+    members = [("recommendation", rec.to_json(indent=None))]
+    if fit is not None:
+        members.append(("fit", fit.to_json(indent=None)))
+    if notes is not None:
+        members.append(("import", _compact(notes)))
+
+    def plain() -> dict:
+        record = {"recommendation": rec.to_dict()}
+        if fit is not None:
+            record["fit"] = fit.to_dict()
+        if notes is not None:
+            record["import"] = notes
+        return record
+
+    return _scored(o, members, plain)
 
 
 def jsonl_summary(o: Outcome) -> bytes:
     """``{"id":…,"ok":true,"source":…,"line":…,"summary":{…}}`` and a newline: the
     ``--detail summary`` record (`pmpath.results.summary`; ``pmpath schema summary``)."""
+    summary = summary_dict(o.recommendation, o.fit)
+    return _scored(o, [("summary", _compact(summary))], lambda: {"summary": summary})
+
+
+def _scored(o: Outcome, members: list[tuple[str, str]], plain: Callable[[], dict]) -> bytes:
+    """A scored record: its head, then ``members`` (name, compact JSON text) in order.
+    ``plain()`` gives the same members as data, for a record that cannot be UTF-8."""
     text = (
         '{"id":'
         + encode_basestring(o.id)
@@ -92,15 +92,13 @@ def jsonl_summary(o: Outcome) -> bytes:
         + encode_basestring(o.source)
         + ',"line":'
         + _line_json(o.line)
-        + ',"summary":'
-        + summary_json(o.recommendation, o.fit)
+        + "".join(f',"{name}":{value}' for name, value in members)
         + "}\n"
     )
     try:
         return text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates in the id or source: escape everything
-        record = {"id": o.id, "ok": True, "source": o.source, "line": o.line}
-        record["summary"] = summary_dict(o.recommendation, o.fit)
+    except UnicodeEncodeError:  # lone surrogates (from \ud800 escapes): escape everything
+        record = {"id": o.id, "ok": True, "source": o.source, "line": o.line, **plain()}
         return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
 
 

@@ -17,7 +17,7 @@ from pmpath.batch.scorer import Scorer, run_job
 from pmpath.errors import BatchError
 from pmpath.pool import STALL_TIMEOUT, WorkerDeath, default_workers
 from pmpath.results.fit import check_role
-from pmpath.results.summary import DETAILS
+from pmpath.results.summary import check_detail
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.audit import AuditLog
@@ -96,10 +96,10 @@ class BatchRun:
         self.engine = engine
         self.stall_timeout = stall_timeout
         self.evaluator = evaluator
-        if detail not in DETAILS:
-            raise BatchError(
-                f"no detail {detail!r}; choose one of {', '.join(DETAILS)}", code="B005"
-            )
+        try:
+            check_detail(detail)
+        except ValueError as exc:
+            raise BatchError(str(exc), code="B005") from None
         self.detail = detail
         if specialization is not None and role is None:
             raise BatchError("--specialization goes with --role (the opening's rung)", code="B005")

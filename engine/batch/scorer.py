@@ -28,7 +28,7 @@ from pmpath.pool import STALL_TIMEOUT, OrderedPool, WorkerDeath
 from pmpath.profile.cells import csv_profile
 from pmpath.profile.reader import Profile, load_profile, parse_profile
 from pmpath.results.score import assess
-from pmpath.results.summary import DETAILS
+from pmpath.results.summary import check_detail
 from pmpath.source.documents import decode
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,8 +66,7 @@ class Scorer:
             raise ValueError(f"output must be one of {', '.join(OUTPUT_FORMATS)} or row")
         if evaluator not in EVALUATORS:
             raise ValueError(f"evaluator must be one of {', '.join(EVALUATORS)}")
-        if detail not in DETAILS:
-            raise ValueError(f"detail must be one of {', '.join(DETAILS)}")
+        check_detail(detail)
         self.detail = detail
         #: how an ok JSONL record is written: output v1, or its summary
         self._jsonl_ok = jsonl_summary if detail == "summary" else jsonl_ok

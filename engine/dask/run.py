@@ -31,7 +31,7 @@ from pmpath.dask.plugin import NAME, EnginePlugin, bundle
 from pmpath.errors import BatchError, KnowledgeError
 from pmpath.model import load_model
 from pmpath.results.fit import check_role
-from pmpath.results.summary import DETAILS
+from pmpath.results.summary import check_detail
 
 FORMATS = ("jsonl", "csv", "parquet")
 
@@ -82,8 +82,10 @@ class DaskRun:
     ):
         if fmt not in FORMATS:
             raise BatchError(f"--format must be one of {', '.join(FORMATS)}", code="B005")
-        if detail not in DETAILS:
-            raise BatchError(f"--detail must be one of {', '.join(DETAILS)}", code="B005")
+        try:
+            check_detail(detail)
+        except ValueError as exc:
+            raise BatchError(str(exc), code="B005") from None
         self.detail = detail
         if not inputs:
             raise BatchError("no INPUT given: name JSONL or CSV files or URLs", code="B001")
@@ -299,8 +301,7 @@ def score_bag(
 
     The client must have the plugin registered (`register`).
     """
-    if detail not in DETAILS:
-        raise ValueError(f"detail must be one of {', '.join(DETAILS)}")
+    check_detail(detail)
 
     def partition(items) -> list[dict]:
         plugin = _plugin()

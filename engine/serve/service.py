@@ -24,7 +24,7 @@ from pmpath.imports import import_one
 from pmpath.imports.dates import parse_as_of
 from pmpath.profile.reader import Profile
 from pmpath.results.score import assess
-from pmpath.results.summary import DETAILS
+from pmpath.results.summary import check_detail
 from pmpath.serve import envelope
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -131,12 +131,10 @@ class Service:
         inputs = request["inputs"]
         role, specialization = request.get("role"), request.get("specialization")
         detail = request.get("detail", "full")
-        if detail not in DETAILS:
-            raise ServeError(
-                f"'detail' must be one of {', '.join(DETAILS)}, not {detail!r}",
-                code="S002",
-                path="detail",
-            )
+        try:
+            check_detail(detail)
+        except ValueError as exc:
+            raise ServeError(str(exc), code="S002", path="detail") from None
         if len(inputs) > self.max_batch:
             raise ServeError(
                 f"the batch has {len(inputs)} items, more than this service takes "

@@ -1,7 +1,7 @@
 """The summary of a recommendation (``--detail summary``): the same conclusions as
-output v1, as ids, its compact JSON byte-identical to ``json.dumps`` of the dict,
-every record valid against ``pmpath schema summary``; on the command line, the API
-and the service's batch endpoint.
+output v1, as ids; its batch record one line that reads back as the summary, whatever
+the id holds; every record valid against ``pmpath schema summary``; on the command
+line and the API.
 """
 
 from __future__ import annotations
@@ -15,17 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from strategies import any_profiles, bench_batch
 from test_serialization import odd_profiles
 
+from pmpath.batch.records import Outcome, jsonl_summary
 from pmpath.cli.main import cli
 from pmpath.results.score import assess
-from pmpath.results.summary import summary_dict, summary_json
+from pmpath.results.summary import summary_dict
 from pmpath.source import schemas
 
 VALIDATOR = jsonschema.Draft202012Validator(schemas.load("summary"))
 bench = bench_batch()
-
-
-def _plain(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _from_output(out: dict, fit: dict | None = None) -> dict:
@@ -65,11 +62,21 @@ def _from_output(out: dict, fit: dict | None = None) -> dict:
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(profile=odd_profiles())
-def test_summary_json_is_byte_identical_to_json_dumps_of_the_dict(engine, profile):
+def test_a_summary_record_is_one_line_that_reads_back_as_the_summary(engine, profile):
     rec = engine.recommend(profile)
-    assert summary_json(rec) == _plain(summary_dict(rec))
-    fit = assess(rec, "senior_pm", "growth")
-    assert summary_json(rec, fit) == _plain(summary_dict(rec, fit))
+    rid = profile.get("id") or "pool.jsonl:3"
+    for fit in (None, assess(rec, "senior_pm", "growth")):
+        line = jsonl_summary(Outcome(rid, "pool\u2028.jsonl", 3, rec, fit=fit))
+        assert line.endswith(b"\n") and line.count(b"\n") == 1
+        record = json.loads(line)  # lone surrogates in the id: escaped, still one line
+        assert record == {
+            "id": rid,
+            "ok": True,
+            "source": "pool\u2028.jsonl",
+            "line": 3,
+            "summary": summary_dict(rec, fit),
+        }
+        assert not list(VALIDATOR.iter_errors(record))
 
 
 @settings(
