@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -70,29 +71,55 @@ def calls_per_profile(profiles: list[dict]) -> dict[str, float]:
     from pmpath.inference import rete
 
     counts = {"assert_fact": 0, "complete_and_start_action": 0, "retract_facts": 0}
+    real = rete._dre
 
-    class Counting:
-        def __getattr__(self, name):
-            fn = getattr(real_module, name)
-            if name not in counts:
-                return fn
+    def counted(name: str):
+        fn = getattr(real, name)
 
-            def counted(*args):
-                counts[name] += 1
-                return fn(*args)
+        def call(*args):
+            counts[name] += 1
+            return fn(*args)
 
-            return counted
+        return call
 
-    real_module = rete._dre
-    rete._dre = Counting()
+    names = [n for n in dir(real) if not n.startswith("__")]
+    rete._dre = types.SimpleNamespace(
+        **{n: counted(n) if n in counts else getattr(real, n) for n in names}
+    )
     try:
         engine = Engine.load()
         fired = sum(len(engine.recommend(p).fired) for p in profiles)
     finally:
-        rete._dre = real_module
+        rete._dre = real
     out = {name: count / len(profiles) for name, count in counts.items()}
     out["rules fired"] = fired / len(profiles)
     return out
+
+
+def shared_breakdowns(profiles: list[dict], runs: int = 5) -> list[tuple[float, float]]:
+    """``assess`` + compact JSON per recommendation, µs, with one `ScoreBreakdown` per
+    distinct set of counts (shipped) and with one per fit (as before): paired runs."""
+    from pmpath import Engine
+    from pmpath.results import score
+    from pmpath.results.fit import ScoreBreakdown
+
+    engine = Engine.load()
+    recs = [engine.recommend(p) for p in profiles]
+    shared = score._shared_breakdown
+    pairs = []
+    try:
+        for _ in range(runs):
+            pair = []
+            for make in (ScoreBreakdown, shared):
+                score._shared_breakdown = make
+                start = time.perf_counter()
+                for rec in recs:
+                    score.assess(rec, "senior_pm").to_json(indent=None)
+                pair.append((time.perf_counter() - start) / len(recs) * 1e6)
+            pairs.append(tuple(pair))
+    finally:
+        score._shared_breakdown = shared
+    return pairs
 
 
 def in_process(profiles: list[dict]) -> dict[str, tuple[float, float]]:
@@ -128,6 +155,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nin-process, {len(profiles):,} generated profiles (median, p99 per call):")
     for label, (median, p99) in in_process(profiles).items():
         print(f"  {label:<24} {median:6.3f} ms   p99 {p99:6.3f} ms")
+    pairs = shared_breakdowns(profiles)
+    ratios = [old / new for old, new in pairs]
+    print(
+        "  fit + JSON, one ScoreBreakdown per fit / shared: "
+        f"{_median(p[0] for p in pairs):,.0f} / {_median(p[1] for p in pairs):,.0f} µs, "
+        f"ratio {_median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+    )
     print("\ncalls into durable_rules per profile:")
     for name, value in calls_per_profile(profiles).items():
         print(f"  {name:<26} {value:6.2f}")
