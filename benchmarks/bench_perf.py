@@ -122,6 +122,43 @@ def shared_breakdowns(profiles: list[dict], runs: int = 5) -> list[tuple[float, 
     return pairs
 
 
+def stages(lines: list[str], runs: int = 3) -> dict[str, float]:
+    """µs per profile of each stage of a recommendation, each timed alone (best of ``runs``)."""
+    from pmpath import Engine
+    from pmpath.profile.checker import check_profile
+    from pmpath.profile.reader import parse_profile
+    from pmpath.results.recommendation import Recommendation
+    from pmpath.results.summary import summary_dict
+
+    engine = Engine.load()
+    out: dict[str, float] = {}
+
+    def timed(label: str, call, items: list) -> list:
+        best = float("inf")
+        for _ in range(runs):
+            start = time.perf_counter()
+            results = [call(item) for item in items]
+            best = min(best, time.perf_counter() - start)
+        out[label] = best / len(items) * 1e6
+        return results
+
+    profiles = timed("parse the JSON line", lambda text: parse_profile(text, "x", "json"), lines)
+    checked = timed("validate + normalise", check_profile, profiles)
+    done = timed("implications", engine.complete, checked)
+    derived = timed("derived fields", lambda d: engine.derive(d[0]), done)
+    pairs = [(d[0], dv) for d, dv in zip(done, derived, strict=True)]
+    facts = timed("encode the fact", lambda p: engine._encoder.encode(*p), pairs)
+    fired = timed("durable", lambda fact: engine._session.run_encoded([fact]), facts)
+    made = [(d, dv, tuple(f)) for (d, dv), f in zip(pairs, fired, strict=True)]
+
+    def fresh(item) -> Recommendation:  # nothing computed yet
+        return Recommendation(engine.model, item[0], item[1], item[2])
+
+    timed("summary (dict + JSON)", lambda item: json.dumps(summary_dict(fresh(item))), made)
+    timed("output v1 compact JSON", lambda item: fresh(item).to_json(indent=None), made)
+    return out
+
+
 def in_process(profiles: list[dict]) -> dict[str, tuple[float, float]]:
     from pmpath import Engine
 
@@ -155,6 +192,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nin-process, {len(profiles):,} generated profiles (median, p99 per call):")
     for label, (median, p99) in in_process(profiles).items():
         print(f"  {label:<24} {median:6.3f} ms   p99 {p99:6.3f} ms")
+    lines = [json.dumps(p) for p in profiles]
+    print(f"\nstages, {len(lines):,} profiles, each timed alone (best of 3), µs per profile:")
+    for label, micros in stages(lines).items():
+        print(f"  {label:<24} {micros:7.1f}")
     pairs = shared_breakdowns(profiles)
     ratios = [old / new for old, new in pairs]
     print(
