@@ -60,12 +60,28 @@ def _build_question_plan(model: Model) -> tuple:
     return fields, work, order, index
 
 
-def _questions_for(rec: Recommendation) -> list[dict]:
-    k = rec.model.knowledge
-    fields_of, work_fields, order, index = _question_plan(rec.model)
-    profile = rec.profile
-    here = k.level_by_id[rec.level].index
-    top = k.level_by_id[rec.possible].index
+def _questions_found(rec: Recommendation) -> list[tuple[str, dict]]:
+    """The fields the questions ask, most decisive first, each with the rungs it
+    settles and what it changes (`_questions_for` puts them in words)."""
+    return _find_questions(
+        rec.model, rec.profile, rec.level, rec.possible, rec.unknown, rec.strengthen
+    )
+
+
+def _find_questions(
+    model: Model,
+    profile: dict,
+    level_id: str,
+    possible: str,
+    unknown: frozenset[str],
+    strengthen: list[str],
+) -> list[tuple[str, dict]]:
+    """`_questions_found` from the conclusions it reads (a summary keeps them per set
+    of decisions) and the profile (which fields are not given)."""
+    k = model.knowledge
+    fields_of, work_fields, order, index = _question_plan(model)
+    here = k.level_by_id[level_id].index
+    top = k.level_by_id[possible].index
     found: dict[str, dict] = {}  # field -> what it could change
 
     def entry(dotted: str) -> dict:
@@ -79,7 +95,7 @@ def _questions_for(rec: Recommendation) -> list[dict]:
     for level in k.levels[here + 1 : max(top, here + 1) + 1]:
         nxt = level.index == here + 1
         for req in level.requirements:
-            if nxt and req.id not in rec.unknown:
+            if nxt and req.id not in unknown:
                 continue
             for dotted, section, name in fields_of.get(req.id, ()):
                 if profile[section].get(name) is not None:
@@ -93,12 +109,12 @@ def _questions_for(rec: Recommendation) -> list[dict]:
                     item["changes"].add("gaps")
                 if nxt:
                     item["changes"].add("gaps")
-    for req_id in rec.strengthen:
-        if req_id in rec.unknown:
+    for req_id in strengthen:
+        if req_id in unknown:
             for dotted, section, name in fields_of.get(req_id, ()):
                 if profile[section].get(name) is None:
                     entry(dotted)["changes"].add("gaps")
-    if rec.level != "aspiring":
+    if level_id != "aspiring":
         for dotted, section, name in work_fields:
             if profile[section].get(name) is None:
                 entry(dotted)["changes"].add("specialization")
@@ -109,8 +125,13 @@ def _questions_for(rec: Recommendation) -> list[dict]:
         lowest = min((index[s] for s in settles), default=99)
         return (lowest, -len(settles), "level" not in entry["changes"], order.get(dotted, 999))
 
+    return sorted(found.items(), key=decisive)
+
+
+def _questions_for(rec: Recommendation) -> list[dict]:
+    k = rec.model.knowledge
     out = []
-    for dotted, entry in sorted(found.items(), key=decisive):
+    for dotted, entry in rec._questions_found:
         asked = k.questions.get(dotted)
         out.append(
             {

@@ -43,11 +43,11 @@ import json
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pmpath.errors import RoleError
 from pmpath.explain.why import RuleCheck
+from pmpath.results.cached import cached
 from pmpath.words import did_you_mean, figure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -207,7 +207,7 @@ class ScoreBreakdown:
     role_unknown: int = 0
     lower_unknown: int = 0
 
-    @cached_property
+    @cached
     def if_confirmed(self) -> ScoreBreakdown:
         """The same arithmetic with every unknown requirement counted as met."""
         return ScoreBreakdown(
@@ -219,31 +219,31 @@ class ScoreBreakdown:
             self.deduction,
         )
 
-    @cached_property
+    @cached
     def unrounded(self) -> Fraction:
         """The score before clamping to 0..100 and rounding."""
         return self.role_points + self.lower_points - self.deduction
 
-    @cached_property
+    @cached
     def role_weight(self) -> Fraction:
         return Fraction(1) - self.lower_weight if self.lower_total else Fraction(1)
 
-    @cached_property
+    @cached
     def effective_lower_weight(self) -> Fraction:
         return self.lower_weight if self.lower_total else Fraction(0)
 
-    @cached_property
+    @cached
     def role_points(self) -> Fraction:
         share = Fraction(self.role_met, self.role_total) if self.role_total else Fraction(1)
         return 100 * self.role_weight * share
 
-    @cached_property
+    @cached
     def lower_points(self) -> Fraction:
         if not self.lower_total:
             return Fraction(0)
         return 100 * self.lower_weight * Fraction(self.lower_met, self.lower_total)
 
-    @cached_property
+    @cached
     def score(self) -> int:
         clamped = min(Fraction(100), max(Fraction(0), self.unrounded))
         return math.floor(clamped + Fraction(1, 2))
@@ -262,7 +262,7 @@ class ScoreBreakdown:
         # each caller gets its own dicts
         return {k: dict(v) if isinstance(v, dict) else v for k, v in self._dict.items()}
 
-    @cached_property
+    @cached
     def _dict(self) -> dict:
         return {
             "formula": self.formula(),

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pmpath.errors import EngineError
 from pmpath.model.rules import NO_PRIORITY, FactPattern, Pred, Rule
-from pmpath.results.advice import _path_to_target, _questions_for, _time_to_go
+from pmpath.results.advice import (
+    _path_to_target,
+    _questions_for,
+    _questions_found,
+    _time_to_go,
+)
+from pmpath.results.cached import cached
 from pmpath.results.compact import _codec_for, _short
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 SCHEMA_VERSION = 1
+_NONE: list = []  # no ids of a kind (shared, never changed)
 
 
 @dataclass
@@ -36,36 +42,40 @@ class Recommendation:
     fired: tuple[str, ...]
 
     # -- the conclusions --------------------------------------------------------
-    @cached_property
+    @cached
     def _rules(self) -> list[Rule]:
         """The rules that fired, in rule order."""
         order = self.model.rule_order
         rules = self.model.ruleset.rules
         return [rules[i] for i in sorted({order[i] for i in self.fired if i in order})]
 
-    @cached_property
+    @cached
     def _concluded(self) -> dict[Pred, list[Rule]]:
+        """Each concluded fact and the fired rules that concluded it, in rule order."""
         out: dict[Pred, list[Rule]] = {}
-        by_kind: dict[str, list[str]] = {}
         for rule in self._rules:
-            pred = rule.concludes
-            rules = out.get(pred)
+            rules = out.get(rule.concludes)
             if rules is None:
-                out[pred] = [rule]
-                by_kind.setdefault(pred[0], []).append(pred[1])
+                out[rule.concludes] = [rule]
             else:
                 rules.append(rule)
-        self.__dict__["_by_kind"] = by_kind
         return out
 
-    @cached_property
+    @cached
     def _by_kind(self) -> dict[str, list[str]]:
-        """Concluded fact ids by kind, in the order of ``_concluded``."""
-        self._concluded  # noqa: B018 - fills _by_kind as it goes
-        return self.__dict__["_by_kind"]
+        """Concluded fact ids by kind, in the order of ``_concluded`` (read-only lists)."""
+        by_kind: dict[str, list[str]] = {}
+        for kind, ident in self._concluded:
+            ids = by_kind.get(kind)
+            if ids is None:
+                by_kind[kind] = [ident]
+            else:
+                ids.append(ident)
+        return by_kind
 
     def _ids(self, kind: str) -> list[str]:
-        return list(self._by_kind.get(kind, ()))
+        """The concluded ids of ``kind`` (the list is shared: do not change it)."""
+        return self._by_kind.get(kind, _NONE)
 
     def _one(self, kind: str, required: bool = True) -> str | None:
         ids = self._ids(kind)
@@ -76,11 +86,11 @@ class Recommendation:
             )
         return ids[0] if ids else None
 
-    @cached_property
+    @cached
     def level(self) -> str:
         return self._one("level")
 
-    @cached_property
+    @cached
     def next_level(self) -> str | None:
         nxt = self.model.knowledge.next_level(self.level)
         return nxt.id if nxt else None
@@ -89,29 +99,39 @@ class Recommendation:
     def kwan_level(self) -> int:
         return self.model.knowledge.level_by_id[self.level].kwan_level
 
-    @cached_property
+    @cached
     def specialization(self) -> str:
         return self._one("specialization")
 
-    @cached_property
+    @cached
     def shape(self) -> str:
         return self._one("shape")
 
-    @cached_property
+    @cached
     def path(self) -> str | None:
         return self._one("path", required=False)
 
-    def _of_rung(self, kinds: tuple[str, ...], level: str | None) -> list[str]:
+    @cached
+    def _open_by_rung(self) -> dict[str, list[str]]:
+        """Requirements not met (``gap`` or ``unknown``) by rung, each in knowledge order."""
         reqs = self.model.knowledge.requirements
-        ids = [r for kind in kinds for r in self._ids(kind) if reqs[r].level == level]
-        return sorted(dict.fromkeys(ids), key=lambda r: reqs[r].index)
+        out: dict[str, list[str]] = {}
+        for kind in ("gap", "unknown"):
+            for r in self._ids(kind):
+                out.setdefault(reqs[r].level, []).append(r)
+        for level, ids in out.items():
+            out[level] = sorted(dict.fromkeys(ids), key=lambda r: reqs[r].index)
+        return out
 
-    @cached_property
+    def _of_rung(self, level: str | None) -> list[str]:
+        return list(self._open_by_rung.get(level, _NONE))
+
+    @cached
     def gaps(self) -> list[str]:
         """Requirements of the next rung not met (unmet or unknown), in knowledge order."""
-        return self._of_rung(("gap", "unknown"), self.next_level)
+        return self._of_rung(self.next_level)
 
-    @cached_property
+    @cached
     def unknown(self) -> frozenset[str]:
         """Requirements not met whose fields are partly not given: a question, not a step."""
         return frozenset(self._ids("unknown"))
@@ -127,7 +147,7 @@ class Recommendation:
         ("about 1.6 more years in product"); None for any other requirement."""
         return _time_to_go(self, requirement)
 
-    @cached_property
+    @cached
     def target(self) -> str | None:
         """``goals.target`` when it names a rung above the placed one: the gaps and steps
         of every rung up to it are shown, grouped by rung (see `path_to_target`)."""
@@ -144,20 +164,20 @@ class Recommendation:
         time to go) and the steps that answer its unmet gaps."""
         return _path_to_target(self) if self.target else []
 
-    @cached_property
+    @cached
     def strengthen(self) -> list[str]:
         """Typical requirements of the placed rung that do not hold (yet): what would
         strengthen the case for it. Its defining ones all hold."""
-        return self._of_rung(("gap", "unknown"), self.level)
+        return self._of_rung(self.level)
 
-    @cached_property
+    @cached
     def met(self) -> list[str]:
         """Requirements found met, of the rungs assessed (bottom-up, up to the next rung)."""
         k = self.model.knowledge
         reqs, rungs = k.requirements, k.level_by_id
         return sorted(self._ids("met"), key=lambda r: (rungs[reqs[r].level].index, reqs[r].index))
 
-    @cached_property
+    @cached
     def possible(self) -> str:
         """The highest rung no known fact rules out (spec section 6): the placed level,
         or the highest rung the `ladder.reachable` rules concluded."""
@@ -172,18 +192,22 @@ class Recommendation:
         """``placed`` when nothing unknown could raise the level, else ``at_least``."""
         return "placed" if self.possible == self.level else "at_least"
 
-    @cached_property
+    @cached
     def questions(self) -> list[dict]:
         """Every unknown field whose answer could change the level, the gaps or the
         specialization, most decisive first (spec section 6)."""
         return _questions_for(self)
 
-    @cached_property
+    @cached
+    def _questions_found(self) -> list[tuple[str, dict]]:
+        return _questions_found(self)
+
+    @cached
     def question_fields(self) -> list[str]:
         """The fields of `questions`, in the same order (what a summary lists)."""
-        return [q["field"] for q in self.questions]
+        return [dotted for dotted, _ in self._questions_found]
 
-    @cached_property
+    @cached
     def steps(self) -> list[str]:
         """Suggested step ids, what matters first."""
         steps = self.model.knowledge.steps
@@ -265,35 +289,7 @@ class Recommendation:
     def warnings(self) -> list[str]:
         """Warnings, each starting with its code (W1xx: about the answer's inputs;
         W2xx: an improbable profile)."""
-        k = self.model.knowledge
-        out = []
-        goals = self.profile["goals"]
-        here = k.level_by_id[self.level]
-        target = goals.get("target", "next")
-        if target != "next" and target in k.level_by_id:
-            wanted = k.level_by_id[target]
-            if wanted.index <= here.index:
-                out.append(
-                    f"W101 goals.target is {target}, but the profile already stands at "
-                    f"{here.id}; the next rung is shown instead."
-                )
-            elif wanted.index > here.index + 1:
-                out.append(
-                    f"W104 goals.target is {target}, {wanted.index - here.index} rungs up; "
-                    f"next_steps cover the next rung ({self.next_level}) first, and `target` "
-                    "lists the gaps and steps of each rung on the way."
-                )
-        if self.level != "aspiring" and goals.get("path", "either") != "either":
-            out.append(
-                "W102 goals.path applies only to people not yet in product; it was not used."
-            )
-        if not self.profile["strengths"]:
-            out.append(
-                "W103 No strengths are rated, so no skill steps are suggested; rate "
-                "strengths.* from 1 to 5 to get them."
-            )
-        out.extend(_improbable(self.profile))
-        return out
+        return _warnings(self.model, self.profile, self.level)
 
     # -- output v1 ---------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -422,6 +418,39 @@ class Recommendation:
         if indent is None:
             return _codec_for(self.model).render(self)
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+
+def _warnings(model: Model, profile: dict, level_id: str) -> list[str]:
+    """`Recommendation.warnings` from the placed level and the profile alone (a summary
+    keeps the level per set of decisions)."""
+    k = model.knowledge
+    out = []
+    goals = profile["goals"]
+    here = k.level_by_id[level_id]
+    target = goals.get("target", "next")
+    if target != "next" and target in k.level_by_id:
+        wanted = k.level_by_id[target]
+        if wanted.index <= here.index:
+            out.append(
+                f"W101 goals.target is {target}, but the profile already stands at "
+                f"{here.id}; the next rung is shown instead."
+            )
+        elif wanted.index > here.index + 1:
+            nxt = k.next_level(level_id)
+            out.append(
+                f"W104 goals.target is {target}, {wanted.index - here.index} rungs up; "
+                f"next_steps cover the next rung ({nxt.id if nxt else None}) first, and "
+                "`target` lists the gaps and steps of each rung on the way."
+            )
+    if level_id != "aspiring" and goals.get("path", "either") != "either":
+        out.append("W102 goals.path applies only to people not yet in product; it was not used.")
+    if not profile["strengths"]:
+        out.append(
+            "W103 No strengths are rated, so no skill steps are suggested; rate "
+            "strengths.* from 1 to 5 to get them."
+        )
+    out.extend(_improbable(profile))
+    return out
 
 
 def _improbable(profile: dict) -> list[str]:

@@ -99,6 +99,27 @@ def test_a_pool_across_every_level_summarises_as_its_full_output_says(engine):
     assert len(levels) == 7
 
 
+def test_decisions_kept_from_one_profile_never_carry_its_questions_or_warnings_to_another(
+    monkeypatch,
+):
+    from pmpath import Engine
+    from pmpath.results import summary as summary_module
+
+    monkeypatch.setattr(summary_module, "MAX_KEPT", 40)  # overflow and refill too
+    engine = Engine.load()  # its own model: nothing kept yet
+    profiles = list(bench.synthetic_profiles(600, seed=11))
+    decisions = set()
+    kept_by = summary_module._SummaryPlan(engine.model).decisions
+    for profile in profiles:
+        rec = engine.recommend(profile)
+        assert summary_dict(rec) == _from_output(rec.to_dict())
+        decisions.add(kept_by.intersection(rec.fired))
+    plan = engine.model._memo["summary"]
+    assert len(decisions) < len(profiles) - 100  # sets of decisions came back
+    assert len(plan.kept) <= 40
+    engine.close()
+
+
 def _invoke(*args: str):
     return CliRunner().invoke(cli, ["batch", *args], catch_exceptions=False)
 
