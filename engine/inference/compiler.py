@@ -18,11 +18,18 @@ Each rule becomes one durable rule named by its id:
   and plans 3+ months ahead)". A fact no compiled rule reads is never asserted:
   fewer derived facts is what makes durable_rules fast. The defining rules
   still fire, for the trace. (``reached`` stays a fact: it chains the rungs.)
-- a rule with a negation also gets a guard, ``{"t": "phase", "n": stratum}``,
-  placed right after its first (positive) condition and before any negation.
-  The driver asserts each phase fact only once every lower stratum has
-  finished, so a negation is always evaluated against complete facts
-  (durable_rules never withdraws an activation once it has passed a `$not`).
+- the rules are compiled in *stages*, one per stratum of negation, each its own
+  durable ruleset. Stage 0 (the rules with no negation) chains derived facts as
+  above. A rule of a later stage reads what the stages below concluded as
+  *flags* on its one fact: the profile fact, with a key ``cN: 1`` for each fact
+  concluded below (``possible`` facts still inlined, so their rules need not
+  fire); a positive condition is a flag test, a negated one ``$nex`` on the flag.
+  The driver asserts a stage's fact once every stage below has finished, so a
+  negation always reads complete facts (durable_rules never withdraws an
+  activation once it has passed a ``$not``) with no guard fact and no join; only
+  facts of the stage's own stratum are joined (``reachable`` chaining). Flags
+  come first in a pattern, so durable's alpha network branches on them before
+  any field test.
 
 No durable_rules import here: the result is data, registered by `rete`.
 """
@@ -53,19 +60,37 @@ _OPS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
 
 
 @dataclass(frozen=True)
-class Compiled:
-    """What the durable driver needs: the definition, and per rule what to assert."""
+class Stage:
+    """One stratum's rules as one durable ruleset."""
 
     definition: dict  # {rule id: {"all": [...], "pri": n}}
-    #: rule id -> JSON template of the fact it asserts (``%s`` = state id), or None
-    #: when no rule consumes the conclusion
+    #: rule id -> JSON template of the fact it asserts in this stage (``%s`` = state
+    #: id), or None when no rule of the stage consumes the conclusion
     asserts: dict[str, str | None]
-    phases: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What the durable driver needs: the stages, and what each fired rule flags."""
+
+    stages: tuple[Stage, ...]
+    #: rule id -> ``,"cN":1``, the flag its conclusion puts on the facts of the stages
+    #: above (only for conclusions a later stage reads)
+    flags: dict[str, str]
     #: the (section, field) pairs some rule reads: all the profile fact needs
     fields: tuple[tuple[str, str], ...]
     #: rules left out of the durable definition: `possible` rules whose conclusion
     #: every consumer reads through their inlined conditions (see `SILENT_KINDS`)
     silent: frozenset[str] = frozenset()
+
+    @property
+    def definition(self) -> dict:
+        """Every stage's rules in one mapping (rule id -> durable rule)."""
+        return {rid: rule for stage in self.stages for rid, rule in stage.definition.items()}
+
+    @property
+    def asserts(self) -> dict[str, str | None]:
+        return {rid: t for stage in self.stages for rid, t in stage.asserts.items()}
 
 
 #: derived facts never replaced by their definition (the ladder's chain)
@@ -87,30 +112,50 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
         for pred, rules in ruleset.concluders.items()
         if len(rules) == 1 and pred[0] not in KEPT_KINDS
     }
-    definition = {}
-    consumed: set = set()
-    phases: set[int] = set()
+    stratum_of = {rule.concludes: rule.stratum for rule in ruleset.rules}
+    #: per stage, what its rules inline: the facts of its own stratum, and facts whose
+    #: rules are silent (never fired in durable); a fact of a stage below is a flag
+    inlined: dict[int, dict] = {}
+    compiled: dict[str, tuple[int, tuple]] = {}  # rule id -> (stage, conditions)
     for rule in ruleset.rules:
         if rule.concludes[0] in PRE_KINDS:
             continue
-        when = inline(rule.when, definitions)
-        definition[rule.id] = compile_rule(rule, when)
-        consumed.update(p.pred for p in when if isinstance(p, FactPattern))
-        if any(p.negated for p in when):
-            phases.add(rule.stratum)
+        stage = rule.stratum
+        if stage not in inlined:
+            inlined[stage] = {
+                pred: when
+                for pred, when in definitions.items()
+                if pred[0] in SILENT_KINDS or stratum_of[pred] == stage
+            }
+        compiled[rule.id] = (stage, inline(rule.when, inlined[stage]))
+    joined: set = set()  # facts read by a rule of their own stage
+    flagged: set = set()  # facts read by a rule of a later stage
+    for stage, when in compiled.values():
+        for p in when:
+            if isinstance(p, FactPattern):
+                (joined if stratum_of.get(p.pred, 0) == stage else flagged).add(p.pred)
     silent = frozenset(
         rule.id
         for rule in ruleset.rules
-        if rule.concludes[0] in SILENT_KINDS and rule.concludes not in consumed
+        if rule.concludes[0] in SILENT_KINDS
+        and rule.concludes not in joined
+        and rule.concludes not in flagged
     )
-    for rule_id in silent:
-        del definition[rule_id]
-    silent |= {rule.id for rule in ruleset.rules if rule.concludes[0] in PRE_KINDS}
-    asserts = {
-        rule.id: fact_json(*rule.concludes) if rule.concludes in consumed else None
+    flag_keys = {pred: f"c{i}" for i, pred in enumerate(sorted(flagged))}
+    stages: dict[int, tuple[dict, dict]] = {}
+    for rule in ruleset.rules:
+        if rule.id not in compiled or rule.id in silent:
+            continue
+        stage, when = compiled[rule.id]
+        definition, asserts = stages.setdefault(stage, ({}, {}))
+        definition[rule.id] = compile_rule(rule, when, stratum_of, flag_keys)
+        asserts[rule.id] = fact_json(*rule.concludes) if rule.concludes in joined else None
+    flags = {
+        rule.id: f',"{flag_keys[rule.concludes]}":1'
         for rule in ruleset.rules
-        if rule.id not in silent
+        if rule.concludes in flag_keys and rule.id in compiled and rule.id not in silent
     }
+    silent |= {rule.id for rule in ruleset.rules if rule.concludes[0] in PRE_KINDS}
     fields = sorted(
         {
             (p.section, t.field)
@@ -120,7 +165,7 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
             for t in p.tests.tests()
         }
     )
-    return Compiled(definition, asserts, tuple(sorted(phases)), tuple(fields), silent)
+    return Compiled(tuple(Stage(*stages[n]) for n in sorted(stages)), flags, tuple(fields), silent)
 
 
 def _key(p) -> tuple:
@@ -251,31 +296,46 @@ def _invert(group: Group) -> Group:
     return Group("all", tuple(items))
 
 
-def compile_rule(rule: Rule, when: tuple) -> dict:
-    """One durable rule from ``when``: the rule's conditions after `inline`."""
-    negations = any(p.negated for p in when)
+def compile_rule(
+    rule: Rule, when: tuple, stratum_of: dict | None = None, flag_keys: dict | None = None
+) -> dict:
+    """One durable rule from ``when``: the rule's conditions after `inline`. Facts
+    concluded in a stage below the rule's (``stratum_of``) are read as flags on the
+    profile fact (``flag_keys``): positive flags first, negated ones last."""
+    stratum_of = stratum_of or {}
+    flag_keys = flag_keys or {}
+    below = [
+        p for p in when if isinstance(p, FactPattern) and stratum_of.get(p.pred, 0) < rule.stratum
+    ]
     patterns = []
     sections = [p for p in when if isinstance(p, SectionPattern)]
+    if below:  # one pattern over the profile fact: flags, field tests, negated flags
+        tests: list[dict] = [{"t": "profile"}]
+        tests += [{flag_keys[p.pred]: 1} for p in below if not p.negated]
+        for p in sections:
+            tests += compile_group(p.tests, "" if p.section in ("*", "") else p.section)
+        tests += [{"$nex": {flag_keys[p.pred]: 1}} for p in below if p.negated]
+        patterns.append({"p0": {"$and": tests}})
+        sections = []
+    offset = 1 if below else 0  # names stay unique after the profile pattern "p0"
     merged = False
     for i, pattern in enumerate(when):
         if isinstance(pattern, SectionPattern):
-            if merged:
+            if merged or not sections:
                 continue
             merged = True
-            compiled = compile_sections(sections, i)
-        else:
-            compiled = compile_pattern(pattern, i)
-        patterns.append(compiled)
-        if len(patterns) == 1 and negations:
-            patterns.append(guard(rule.stratum))
+            patterns.append(compile_sections(sections, i))
+        elif pattern not in below:
+            if pattern.negated:
+                raise ValueError(
+                    f"rule '{rule.id}' negates '{pattern.kind} {pattern.id}' of its own "
+                    "stratum; stratification puts a negated fact in a stratum below"
+                )
+            patterns.append(compile_pattern(pattern, i + offset))
     out: dict = {"all": patterns}
     if rule.priority is not None:
         out["pri"] = rule.priority
     return out
-
-
-def guard(stratum: int) -> dict:
-    return {"g": {"$and": [{"t": "phase"}, {"n": stratum}]}}
 
 
 def compile_pattern(pattern: FactPattern, index: int) -> dict:

@@ -1,25 +1,25 @@
 """The one module that touches durable_rules (2.0.28, its C Rete core).
 
-`DurableSession` registers a compiled ruleset once and runs profiles through
-it, one state id per run, deleted in ``finally``, under one lock (the C core
-is not thread-safe). Two drivers share the same compiled rules:
+`DurableSession` registers a compiled ruleset once, a durable ruleset per stage
+(see `pmpath.inference.compiler`), and runs profiles through it under one lock
+(the C core is not thread-safe). Stage by stage, it asserts the stage's fact
+(the profile fact, with a flag for each fact the stages below concluded), runs
+every rule that fires, and moves on once nothing more fires, so a negation only
+ever reads complete facts. Two drivers share the same compiled rules:
 
 - ``lean`` (default) calls the C engine (``durable_rules_engine``) directly:
-  assert the profile fact, then loop start/complete over the agenda, reading
-  each fired rule's name and asserting its conclusion from a prepared JSON
-  template. Cost per fired rule: a few microseconds. Creating a durable state
-  costs more than a whole inference (it clears per-node indexes for every
-  join in the ruleset), so the lean driver keeps one state and, after each
-  profile, retracts everything it asserted (phase facts first, so no negation
-  can wake up), leaving the state empty; every ``RECYCLE`` runs, or after any
-  error, the state is deleted and a fresh one started. Live states: one.
+  assert the fact, then loop start/complete over the agenda, reading each fired
+  rule's name and asserting its conclusion from a prepared JSON template when a
+  rule of the same stage reads it. Cost per fired rule: a few microseconds.
+  Creating a durable state costs more than a whole inference (it clears
+  per-node indexes for every join in the ruleset), so the lean driver keeps one
+  state per stage and, after each profile, retracts everything it asserted,
+  leaving the state empty; every ``RECYCLE`` runs, or after any error, the
+  states are deleted and fresh ones started. Live states: one per stage.
 - ``host`` goes through durable's Python ``Host`` with actions bound by
   ``get_action``: the stock, documented way (tens of microseconds per fired
   rule). Its background timer threads are disabled, and exceptions that
   durable swallows into ``state['exception']`` are raised as `EngineError`.
-
-Both assert the phase fact of each stratum after the strata below finish, so
-negations only see complete facts. The benchmarks run both.
 """
 
 from __future__ import annotations
@@ -52,63 +52,85 @@ class DurableSession:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.backend = backend
         self.name = f"{name}-{next(_names)}"  # unique per process: one registration per engine
+        self._stages = compiled.stages
+        self._flags = compiled.flags
         self._asserts = compiled.asserts
-        self._phase_json = [
-            '{"sid":"%s","t":"phase","n":' + str(int(n)) + "}" for n in compiled.phases
-        ]
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self._lean_sid = str(next(self._sids))
         self._lean_runs = 0
-        definition = copy.deepcopy(compiled.definition)  # registration mutates it
+        self._handles: list[int] = []
+        names = [f"{self.name}.{i}" for i in range(len(self._stages))]
         try:
             if backend == "lean":
-                self._handle = _dre.create_ruleset(self.name, json.dumps(definition))
+                for stage_name, stage in zip(names, self._stages, strict=True):
+                    definition = json.dumps(stage.definition)
+                    self._handles.append(_dre.create_ruleset(stage_name, definition))
             else:
                 self._host = _QuietHost()
                 self._host.bind(self._asserts)
-                for rule_id, rule in definition.items():
-                    rule["run"] = rule_id
-                self._host.register_rulesets({self.name: definition})
+                rulesets = {}
+                for stage_name, stage in zip(names, self._stages, strict=True):
+                    definition = copy.deepcopy(stage.definition)  # registration mutates it
+                    for rule_id, rule in definition.items():
+                        rule["run"] = rule_id
+                    rulesets[stage_name] = definition
+                self._host.register_rulesets(rulesets)
+                self._stage_names = names
         except Exception as exc:  # durable raises bare Exceptions with C error codes
+            self.close()
             raise EngineError(f"durable_rules rejected the compiled ruleset: {exc}") from exc
 
     def run_encoded(self, facts: list[str]) -> list[str]:
         """Assert one profile's facts, each JSON text starting ``{"sid":"%s",`` (see
-        `pmpath.inference.facts.FactEncoder`); return the ids of the rules that fired."""
+        `pmpath.inference.facts.FactEncoder`), the first of them the profile fact;
+        return the ids of the rules that fired."""
         with self._lock:
             if self.backend == "lean":
                 return self._run_lean(facts)
             return self._run_host(facts)
 
+    def _stage_fact(self, profile_fact: str, fired: list[str]) -> str:
+        """The profile fact with a flag for every fact concluded so far that a later
+        stage reads."""
+        flags = self._flags
+        # once each: durable reads a key given twice as two properties (two matches)
+        return (
+            profile_fact[:-1]
+            + "".join(dict.fromkeys([flags[r] for r in fired if r in flags]))
+            + "}"
+        )
+
     # -- lean driver ----------------------------------------------------------
     RECYCLE = 1000
 
     def _run_lean(self, facts: list[str]) -> list[str]:
-        handle = self._handle
         sid = self._lean_sid
         fired: list[str] = []
-        asserted: list[str] = []
-        state = None
+        asserted: list[list[str]] = [[] for _ in self._handles]
+        states: list[int | None] = [None] * len(self._handles)
         clean = False
         try:
-            for template in facts:
-                message = template % sid
-                _, state = _dre.assert_fact(handle, message)
-                asserted.append(message)
-            self._drain(handle, state, sid, fired, asserted)
-            for phase in self._phase_json:
-                message = phase % sid
-                _dre.assert_fact(handle, message)
-                asserted.append(message)
-                self._drain(handle, state, sid, fired, asserted)
-            clean = self._reset(handle, state, asserted)
+            profile_fact = facts[0] % sid
+            for i, handle in enumerate(self._handles):
+                if i == 0:
+                    messages = [f % sid for f in facts]
+                else:
+                    messages = [self._stage_fact(profile_fact, fired)]
+                for message in messages:
+                    _, states[i] = _dre.assert_fact(handle, message)
+                    asserted[i].append(message)
+                self._drain(handle, states[i], sid, fired, asserted[i])
+            clean = all(
+                self._reset(handle, state, done)
+                for handle, state, done in zip(self._handles, states, asserted, strict=True)
+            )
         except Exception as exc:
             raise EngineError(f"durable_rules failed on a profile: {exc}") from exc
         finally:
             self._lean_runs += 1
             if not clean or self._lean_runs % self.RECYCLE == 0:
-                self._new_state(state, busy=not clean)
+                self._new_states(states, busy=not clean)
         return fired
 
     def _drain(
@@ -132,45 +154,53 @@ class DurableSession:
                     add_asserted(fact)
             message = complete(handle, state)
 
-    def _reset(self, handle: int, state: int, asserted: list) -> bool:
-        """Retract a run's facts, newest first; True if the state is empty and quiet."""
+    def _reset(self, handle: int, state: int | None, asserted: list) -> bool:
+        """Retract a stage's facts, newest first; True if the state is empty and quiet."""
+        if state is None:
+            return True
         _dre.retract_facts(handle, "[" + ",".join(reversed(asserted)) + "]")
         # a retraction that woke a rule is never expected: then start afresh
         return _dre.start_action_for_state(handle, state) is None
 
-    def _new_state(self, state: int | None, busy: bool) -> None:
-        """Delete the current state (it exists once a fact was asserted) and pick a new id."""
-        handle, sid = self._handle, self._lean_sid
+    def _new_states(self, states: list[int | None], busy: bool) -> None:
+        """Delete the current states (each exists once a fact was asserted in it) and
+        pick a new id."""
+        sid = self._lean_sid
         self._lean_sid = str(next(self._sids))
-        if state is None:
-            return  # nothing was asserted: there is no state, and deleting one crashes
-        with contextlib.suppress(Exception):
-            if busy:  # finish any action in progress: deleting a busy state crashes
-                while _dre.complete_and_start_action(handle, state) is not None:
-                    pass
-            _dre.delete_state(handle, sid)
+        for handle, state in zip(self._handles, states, strict=True):
+            if state is None:
+                continue  # nothing was asserted: there is no state, and deleting one crashes
+            with contextlib.suppress(Exception):
+                if busy:  # finish any action in progress: deleting a busy state crashes
+                    while _dre.complete_and_start_action(handle, state) is not None:
+                        pass
+                _dre.delete_state(handle, sid)
 
     # -- host driver ----------------------------------------------------------
     def _run_host(self, facts: list[str]) -> list[str]:
         host = self._host
         sid = str(next(self._sids))
         host.fired[sid] = fired = []
-        # One fact per call: durable's Host raises MessageNotHandledException for a
-        # fact no rule matches, and for a batch it skips the actions of the rest.
-        messages = [json.loads(f % sid) for f in facts]
-        messages += [json.loads(phase % sid) for phase in self._phase_json]
+        profile_fact = facts[0] % sid
         try:
-            for message in messages:
-                with contextlib.suppress(_durable.MessageNotHandledException):
-                    self._check(host.assert_fact(self.name, message))
+            for i, name in enumerate(self._stage_names):
+                texts = (
+                    [f % sid for f in facts] if i == 0 else [self._stage_fact(profile_fact, fired)]
+                )
+                # One fact per call: durable's Host raises MessageNotHandledException for a
+                # fact no rule matches, and for a batch it skips the actions of the rest.
+                for text in texts:
+                    with contextlib.suppress(_durable.MessageNotHandledException):
+                        self._check(host.assert_fact(name, json.loads(text)))
         except EngineError:
             raise
         except Exception as exc:
             raise EngineError(f"durable_rules failed on a profile: {exc}") from exc
         finally:
             host.fired.pop(sid, None)
-            with contextlib.suppress(Exception):
-                host.delete_state(self.name, sid)
+            for name in self._stage_names:
+                with contextlib.suppress(Exception):
+                    host.delete_state(name, sid)
         return fired
 
     @staticmethod
@@ -179,12 +209,11 @@ class DurableSession:
             raise EngineError(f"a rule action failed inside durable_rules: {state['exception']}")
 
     def close(self) -> None:
-        """Free the ruleset in the C core (the session is unusable afterwards)."""
+        """Free the rulesets in the C core (the session is unusable afterwards)."""
         with self._lock:
-            handle = getattr(self, "_handle", None)
-            if handle is not None:
+            handles, self._handles = self._handles, []
+            for handle in handles:
                 _dre.delete_ruleset(handle)
-                self._handle = None
 
 
 class _QuietHost(_durable.Host):

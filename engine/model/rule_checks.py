@@ -254,21 +254,33 @@ class _RuleChecks:
                         return
 
     def check_fanout(self, rules: list[Rule]) -> None:
-        """No fact may be matchable by more rules than durable_rules' stack holds."""
+        """No fact may wake more alpha nodes at once than durable_rules' stack holds.
+
+        The rules compile in stages, one per stratum (`pmpath.inference.compiler`).
+        In stage 0 the profile fact and each derived fact are facts of their own: at
+        most ``MAX_RULES_PER_FACT`` rules may match one. A later stage reads the
+        facts below as flags on its one fact, flags first: durable branches on the
+        leading flag, so what can wait at once is one node per leading condition
+        plus the rules behind one of them.
+        """
+        stratum_of = {r.concludes: r.stratum for r in rules}
         by_fact: dict[tuple, list[Rule]] = defaultdict(list)
+        leading: dict[int, dict[tuple, list[Rule]]] = defaultdict(lambda: defaultdict(list))
         for r in rules:
             if r.concludes[0] in ("implied", "possible"):
                 continue  # never registered in durable (see pmpath.inference.compiler.SILENT_KINDS)
             keys = set()
             for p in r.when:
                 if isinstance(p, FactPattern):
-                    keys.add((p.kind, p.id))
-                else:  # every section is one flat profile fact in durable_rules
+                    if r.stratum == 0 or stratum_of.get(p.pred, 0) == r.stratum:
+                        keys.add((p.kind, p.id))
+                elif r.stratum == 0:  # every section is one flat profile fact in durable_rules
                     keys.add(("profile",))
-            if r.negations:
-                keys.add(("phase", r.stratum))
             for key in keys:
                 by_fact[key].append(r)
+            if r.stratum > 0:
+                lead = _leading_flag(r.when, r.stratum, stratum_of, rules) or ("rule", r.id)
+                leading[r.stratum][lead].append(r)
         for key, matched in sorted(by_fact.items(), key=lambda kv: str(kv[0])):
             if len(matched) > MAX_RULES_PER_FACT:
                 over = matched[MAX_RULES_PER_FACT]
@@ -278,6 +290,23 @@ class _RuleChecks:
                     "R104",
                     f"{len(matched)} rules can match {what} at once; durable_rules fails above "
                     f"{MAX_RULES_PER_FACT} (error 303); route some through a signal",
+                    over.file,
+                )
+        if self.problems:  # the estimate reads the strata of a ruleset otherwise sound
+            return
+        for stratum, groups in sorted(leading.items()):
+            lead, behind = max(groups.items(), key=lambda kv: (len(kv[1]), str(kv[0])))
+            waiting = len(groups) + len(behind)
+            if waiting > MAX_RULES_PER_FACT:
+                over = behind[-1]
+                what = f"{lead[0]} '{lead[1]}'" if lead[0] != "rule" else "a field test"
+                self.add(
+                    over.line,
+                    "R104",
+                    f"{waiting} alpha nodes can wait at once on the stage-{stratum} fact "
+                    f"({len(groups)} leading conditions, {len(behind)} rules behind {what}); "
+                    f"durable_rules fails above {MAX_RULES_PER_FACT} (error 303); route some "
+                    "through a signal",
                     over.file,
                 )
 
@@ -325,3 +354,21 @@ class _RuleChecks:
             if ("step", step.id) not in concluded:
                 display, line = k.line("steps", ("steps", step.index, "id"))
                 self.add(line, "K005", f"no rule produces catalogue step '{step.id}'", display)
+
+
+def _leading_flag(when: tuple, stratum: int, stratum_of: dict, rules: list[Rule], depth: int = 0):
+    """The fact a rule of a later stage is compiled to test first: its first positive
+    condition on a fact of a stratum below (a `possible` fact is inlined, never a
+    flag), looking into a fact of its own stratum that one rule concludes (inlined
+    too, but for the ladder's chain); None when it has none."""
+    for p in when:
+        if not isinstance(p, FactPattern) or p.negated or p.kind == "possible":
+            continue
+        if stratum_of.get(p.pred, 0) < stratum:
+            return p.pred
+        concluders = [r for r in rules if r.concludes == p.pred]
+        if depth < 8 and len(concluders) == 1 and p.kind not in ("reached", "reachable"):
+            found = _leading_flag(concluders[0].when, stratum, stratum_of, rules, depth + 1)
+            if found is not None:
+                return found
+    return None

@@ -36,7 +36,7 @@ def test_an_exception_inside_a_durable_action_is_raised_not_swallowed(root):
     host._actions["met.pm.ships"] = broken
     try:
         # durable binds actions at registration: rebind through its ruleset
-        ruleset = host.get_ruleset(engine._session.name)
+        ruleset = host.get_ruleset(engine._session._stage_names[0])  # met rules: stage 0
         ruleset._actions["met.pm.ships"] = type(ruleset._actions["met.pm.ships"])(broken)
         with pytest.raises(EngineError, match="boom in an action"):
             engine.recommend(PM)

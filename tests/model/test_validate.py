@@ -181,6 +181,26 @@ def test_more_than_64_rules_on_one_fact_is_r104_at_the_65th(tmp_path):
     )
 
 
+def test_too_many_negating_rules_behind_one_flag_is_r104(tmp_path):
+    ws = workspace(tmp_path)
+    file = ws / "rules" / "fanout.yaml"
+    text = fanout_rules(MAX_RULES_PER_FACT)  # stratum 1: each also negates a signal
+    text = text.replace(
+        "      - signal: fanout_seed\n",
+        "      - signal: fanout_seed\n      - not: {signal: early_career}\n",
+    )
+    file.write_text(text, encoding="utf-8")
+
+    result = validate(ws)
+
+    assert result.exit_code == 1
+    (found,) = problems(result.stdout)
+    assert found["code"] == "R104"
+    assert int(found["line"]) == line_of(file, f"- id: fanout.r{MAX_RULES_PER_FACT - 1:02d}")
+    assert "alpha nodes can wait at once on the stage-1 fact" in found["message"]
+    assert f"{MAX_RULES_PER_FACT} rules behind signal 'fanout_seed'" in found["message"]
+
+
 def test_exactly_64_rules_on_one_fact_compile_and_pass(tmp_path):
     ws = workspace(tmp_path)
     (ws / "rules" / "fanout.yaml").write_text(fanout_rules(MAX_RULES_PER_FACT), encoding="utf-8")
