@@ -291,18 +291,26 @@ def stage_rates(n: int, runs: int) -> dict:
 
 
 _RSS_PROBE = r"""
-import json, resource, subprocess, sys, time
+import json, os, resource, subprocess, sys, time
 start = time.perf_counter()
-proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+err = proc.stderr.read()
+os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: its stat stays
 elapsed = time.perf_counter() - start
+with open(f"/proc/{proc.pid}/stat") as fh:  # utime, stime: the batch process alone
+    fields = fh.read().rsplit(")", 1)[1].split()
+parent = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+proc.wait()
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"rc": proc.returncode, "elapsed": elapsed, "maxrss_kb": usage.ru_maxrss,
-                  "cpu": usage.ru_utime + usage.ru_stime, "stderr": proc.stderr.decode()[-3000:]}))
+                  "cpu": usage.ru_utime + usage.ru_stime, "parent_cpu": parent,
+                  "stderr": err.decode()[-3000:]}))
 """
 
 
 def run_cli(inp: str, out: str, workers: int, extra: tuple[str, ...] = ()) -> dict:
-    """One real ``pmpath batch`` run: its rate, wall and CPU time, largest RSS of its processes."""
+    """One real ``pmpath batch`` run: its rate, wall and CPU time (all its processes, and
+    the batch process alone: ``parent_cpu``), largest RSS of its processes."""
     cmd = [sys.executable, "-m", "pmpath.cli.main", "batch", inp, "-o", out]
     cmd += ["--workers", str(workers), *extra]
     probe = subprocess.run(

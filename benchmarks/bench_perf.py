@@ -159,6 +159,46 @@ def stages(lines: list[str], runs: int = 3) -> dict[str, float]:
     return out
 
 
+def against_the_limit(lines: list[str], runs: int = 3) -> dict[str, list[float]]:
+    """In-process scoring of JSONL records end to end (parse, validate, infer,
+    serialise), profiles/s per run, with each way of inferring: durable_rules, the
+    reference evaluator, and the rules as straight-line Python (`straightline`, the
+    limit; held to the reference evaluator's answers first)."""
+    import straightline
+
+    from pmpath import Engine
+    from pmpath.batch.scorer import Scorer
+    from pmpath.profile.fields import sections
+
+    engine = Engine.load()
+    decide = straightline.load(engine.model.ruleset, engine.compiled.silent)
+    prepared = [engine.prepare(json.loads(line)) for line in lines[:2000]]
+    straightline.check(engine, prepared)
+    limit = Engine(engine.model)  # the same engine, inferring with the generated code
+    limit.infer = lambda normalised, derived: tuple(decide(sections(normalised, derived)))
+    records = [("jsonl", "pool.jsonl", i + 1, line.encode()) for i, line in enumerate(lines)]
+    scorers = {}
+    for detail in ("summary", "full"):
+        for label, kwargs in (
+            ("durable", {"engine": engine}),
+            ("reference", {"engine": engine, "evaluator": "reference"}),
+            ("limit", {"engine": limit}),
+        ):
+            scorer = Scorer(engine.model, detail=detail, **kwargs)
+            scorer.setup()
+            for record in records[:300]:  # warm
+                scorer.run(record)
+            scorers[f"{detail} {label}"] = scorer
+    rates: dict[str, list[float]] = {label: [] for label in scorers}
+    for _ in range(runs):
+        for label, scorer in scorers.items():
+            start = time.perf_counter()
+            for record in records:
+                scorer.run(record)
+            rates[label].append(len(records) / (time.perf_counter() - start))
+    return rates
+
+
 def in_process(profiles: list[dict]) -> dict[str, tuple[float, float]]:
     from pmpath import Engine
 
@@ -203,6 +243,20 @@ def main(argv: list[str] | None = None) -> None:
         f"{_median(p[0] for p in pairs):,.0f} / {_median(p[1] for p in pairs):,.0f} µs, "
         f"ratio {_median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
     )
+    limits = against_the_limit(lines)
+    print(f"\nin-process scoring, {len(lines):,} JSONL records end to end, profiles/s (spread):")
+    for label, rates in limits.items():
+        print(f"  {label:<18} {_median(rates):>7,.0f} ({min(rates):,.0f}-{max(rates):,.0f})")
+    for detail in ("summary", "full"):
+        for who in ("durable", "reference"):
+            ratios = [
+                a / b
+                for a, b in zip(limits[f"{detail} {who}"], limits[f"{detail} limit"], strict=True)
+            ]
+            print(
+                f"  {detail} {who} / straight-line limit: {_median(ratios):.2f} "
+                f"({min(ratios):.2f}-{max(ratios):.2f})"
+            )
     print("\ncalls into durable_rules per profile:")
     for name, value in calls_per_profile(profiles).items():
         print(f"  {name:<26} {value:6.2f}")
@@ -215,6 +269,7 @@ def main(argv: list[str] | None = None) -> None:
             f"  {label:<13} {rate[label]:>7,.0f} profiles/s ({min(rates):,.0f}-{max(rates):,.0f})"
             f"  {_median(r['bytes'] for r in rows) / args.n:>8,.0f} bytes/record"
             f"  peak RSS {max(r['maxrss_kb'] for r in rows) / 1024:4.0f} MB"
+            f"  parent CPU {_median(r['parent_cpu'] / r['cpu'] for r in rows):4.0%} of all"
         )
 
     def pairs(a: str, b: str) -> str:

@@ -165,6 +165,9 @@ class _Plan:
 
     own: dict[str, Rule]  # rule id -> the rule without its injected conditions
     met_strata: tuple[tuple[Rule, ...], ...]  # `met` rules (stripped), by stratum
+    #: (rule id, stripped?) -> per condition of the rule: its words and the values it
+    #: reads (key, field); the words are the same for every profile
+    words: dict[tuple[str, bool], tuple[tuple[str, tuple[tuple[str, str], ...]], ...]]
 
 
 def _plan(ruleset: RuleSet) -> _Plan:
@@ -180,7 +183,18 @@ def _build_plan(ruleset: RuleSet) -> _Plan:
     for rule in ruleset.rules:
         if rule.concludes[0] == "met":
             strata[rule.stratum].append(own[rule.id])
-    return _Plan(own, tuple(tuple(strata[s]) for s in sorted(strata)))
+    words = {}
+    for rule in ruleset.rules:
+        for stripped, checked in ((False, rule), (True, own[rule.id])):
+            words[(rule.id, stripped)] = tuple(_words(p) for p in checked.when)
+    return _Plan(own, tuple(tuple(strata[s]) for s in sorted(strata)), words)
+
+
+def _words(p: FactPattern | SectionPattern) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A condition's words, and the (key, field) of each value it reads."""
+    if isinstance(p, FactPattern):
+        return f"{'not ' if p.negated else ''}{p.kind} {p.id}", ()
+    return describe_pattern(p), tuple((f"{p.section}.{t.field}", t.field) for t in p.tests.tests())
 
 
 class Explainer:
@@ -205,7 +219,10 @@ class Explainer:
         }
         #: the derived facts conditions are checked against (`ungated` adds to them)
         self.derived: set[Pred] = set(self.fired_preds)
-        self._own = _plan(ruleset).own if own else None
+        plan = _plan(ruleset)
+        self._own = plan.own if own else None
+        self._words = plan.words
+        self._stripped = own
         self._max_depth = max_depth
         self._shortfalls = shortfalls
         self._cache: dict[tuple, RuleCheck] = {}
@@ -247,7 +264,9 @@ class Explainer:
             return cached
         checked = self._own[rule.id] if self._own is not None else rule
         conditions = []
-        for pattern in checked.when:
+        for pattern, words in zip(
+            checked.when, self._words[(rule.id, self._stripped)], strict=True
+        ):
             via: tuple[RuleCheck, ...] = ()
             if (
                 isinstance(pattern, FactPattern)
@@ -258,7 +277,7 @@ class Explainer:
                     self.rule(r, depth + 1, seen | {pattern.pred})
                     for r in self.ruleset.concluders.get(pattern.pred, ())
                 )
-            conditions.append(self._condition(pattern, via))
+            conditions.append(self._condition(pattern, via, words))
         unmet = ()
         if self._shortfalls:
             unmet = tuple(
@@ -278,13 +297,15 @@ class Explainer:
         self._cache[key] = check
         return check
 
-    def _condition(self, p: FactPattern | SectionPattern, via: tuple) -> ConditionCheck:
+    def _condition(
+        self, p: FactPattern | SectionPattern, via: tuple, words: tuple
+    ) -> ConditionCheck:
         holds = pattern_holds(p, self.facts, self.derived)
+        text, reads = words
         if isinstance(p, FactPattern):
-            return ConditionCheck(f"{'not ' if p.negated else ''}{p.kind} {p.id}", holds, {}, via)
+            return ConditionCheck(text, holds, {}, via)
         fact = self.facts.get(p.section, {})
-        values = {f"{p.section}.{t.field}": fact.get(t.field) for t in p.tests.tests()}
-        return ConditionCheck(describe_pattern(p), holds, values, via)
+        return ConditionCheck(text, holds, {key: fact.get(name) for key, name in reads}, via)
 
     def _unmet(self, pattern: FactPattern | SectionPattern, cond: ConditionCheck) -> list[Unmet]:
         if isinstance(pattern, FactPattern):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pmpath.errors import EngineError, KnowledgeError, Problem
 from pmpath.explain.possible import could_hold
 from pmpath.explain.why import Explainer
+from pmpath.model.memo import memo
 from pmpath.profile.fields import sections
 from pmpath.results.fit import (
     Fit,
@@ -51,7 +52,7 @@ def assess(
     model = rec.model
     k = model.knowledge
     level, specialization = check_role(k, role, specialization)
-    weights = _weights(k)
+    weights = memo(k, "fit-weights", _weights)  # checked once per knowledge
 
     facts = sections(rec.profile, rec.derived)
     explainer = Explainer.ungated(model.ruleset, facts, rec.fired)
