@@ -32,7 +32,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from pmpath.inference.reference import group_holds, pattern_holds, test_holds
+from pmpath.inference.reference import (
+    compile_conditions,
+    compile_pattern,
+    group_holds,
+    test_holds,
+)
 from pmpath.model.memo import memo
 from pmpath.model.rules import FactPattern, FieldTest, Group, Pred, Rule, RuleSet, SectionPattern
 from pmpath.profile.fields import sections
@@ -165,9 +170,11 @@ class _Plan:
 
     own: dict[str, Rule]  # rule id -> the rule without its injected conditions
     met_strata: tuple[tuple[Rule, ...], ...]  # `met` rules (stripped), by stratum
-    #: (rule id, stripped?) -> per condition of the rule: its words and the values it
-    #: reads (key, field); the words are the same for every profile
-    words: dict[tuple[str, bool], tuple[tuple[str, tuple[tuple[str, str], ...]], ...]]
+    #: (rule id, stripped?) -> per condition of the rule: its words, the values it
+    #: reads (key, field), and its check (``(facts, derived) -> bool``, compiled)
+    words: dict[tuple[str, bool], tuple[tuple[str, tuple[tuple[str, str], ...], Any], ...]]
+    #: `met` rule id -> its stripped conditions, compiled
+    met_checks: dict[str, Any]
 
 
 def _plan(ruleset: RuleSet) -> _Plan:
@@ -187,14 +194,18 @@ def _build_plan(ruleset: RuleSet) -> _Plan:
     for rule in ruleset.rules:
         for stripped, checked in ((False, rule), (True, own[rule.id])):
             words[(rule.id, stripped)] = tuple(_words(p) for p in checked.when)
-    return _Plan(own, tuple(tuple(strata[s]) for s in sorted(strata)), words)
+    met_checks = {
+        rule.id: compile_conditions(rule.when) for stratum in strata.values() for rule in stratum
+    }
+    return _Plan(own, tuple(tuple(strata[s]) for s in sorted(strata)), words, met_checks)
 
 
-def _words(p: FactPattern | SectionPattern) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """A condition's words, and the (key, field) of each value it reads."""
+def _words(p: FactPattern | SectionPattern) -> tuple[str, tuple[tuple[str, str], ...], Any]:
+    """A condition's words, the (key, field) of each value it reads, and its check."""
     if isinstance(p, FactPattern):
-        return f"{'not ' if p.negated else ''}{p.kind} {p.id}", ()
-    return describe_pattern(p), tuple((f"{p.section}.{t.field}", t.field) for t in p.tests.tests())
+        return f"{'not ' if p.negated else ''}{p.kind} {p.id}", (), compile_pattern(p)
+    reads = tuple((f"{p.section}.{t.field}", t.field) for t in p.tests.tests())
+    return describe_pattern(p), reads, compile_pattern(p)
 
 
 class Explainer:
@@ -233,7 +244,8 @@ class Explainer:
         fired, plus every `met` fact whose own conditions hold, on any rung."""
         explainer = cls(ruleset, facts, fired, own=True)
         derived = explainer.derived
-        for stratum in _plan(ruleset).met_strata:
+        plan = _plan(ruleset)
+        for stratum in plan.met_strata:
             pending = list(stratum)
             changed = True
             while changed:
@@ -242,7 +254,7 @@ class Explainer:
                 for rule in pending:
                     if rule.concludes in derived:
                         continue
-                    if all(pattern_holds(p, facts, derived) for p in rule.when):
+                    if plan.met_checks[rule.id](facts, derived):
                         derived.add(rule.concludes)
                         changed = True
                     else:
@@ -300,8 +312,8 @@ class Explainer:
     def _condition(
         self, p: FactPattern | SectionPattern, via: tuple, words: tuple
     ) -> ConditionCheck:
-        holds = pattern_holds(p, self.facts, self.derived)
-        text, reads = words
+        text, reads, check = words
+        holds = check(self.facts, self.derived)
         if isinstance(p, FactPattern):
             return ConditionCheck(text, holds, {}, via)
         fact = self.facts.get(p.section, {})

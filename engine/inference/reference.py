@@ -132,13 +132,14 @@ def compile_conditions(when: tuple):
     Derived-fact conditions are checked first: a set lookup rules most rules out.
     """
     cheap_first = sorted(when, key=lambda p: 0 if isinstance(p, FactPattern) else 1)
-    checks = [_compile_pattern(p) for p in cheap_first]
+    checks = [compile_pattern(p) for p in cheap_first]
     if len(checks) == 1:
         return checks[0]
     return lambda facts, derived: all(check(facts, derived) for check in checks)
 
 
-def _compile_pattern(p):
+def compile_pattern(p):
+    """A predicate ``(facts, derived) -> bool`` for one condition (`pattern_holds`, compiled)."""
     if isinstance(p, FactPattern):
         pred, negated = p.pred, p.negated
         if negated:
