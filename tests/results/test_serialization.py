@@ -19,6 +19,7 @@ from strategies import any_profiles, bench_batch, share_work
 
 from pmpath import Engine, EngineError, Recommendation
 from pmpath.results import compact as compact_module
+from pmpath.results.score import assess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,6 +78,37 @@ def test_compact_json_is_byte_identical_to_json_dumps_of_to_dict(engine, profile
 def test_compact_json_is_identical_through_the_reference_evaluator(engine, profile):
     rec = engine.recommend_reference(profile)
     assert rec.to_json(indent=None) == _plain(_fresh(rec))
+
+
+ROLES = st.sampled_from(
+    [
+        ("apm", None),
+        ("pm", "core"),
+        ("senior_pm", None),
+        ("director", "growth"),
+        ("cpo", "innovation"),
+    ]
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(profile=odd_profiles(), opening=ROLES)
+def test_fit_compact_json_is_byte_identical_to_json_dumps_of_to_dict(engine, profile, opening):
+    fit = assess(engine.recommend(profile), *opening)
+    plain = json.dumps(fit.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    assert fit.to_json(indent=None) == plain
+
+
+def test_fit_compact_json_of_a_pool_is_byte_identical_every_time(engine):
+    for profile in bench_batch().synthetic_profiles(400, seed=17):
+        rec = engine.recommend(profile)
+        for opening in (("senior_pm", None), ("vp", "platform")):
+            fit = assess(rec, *opening)
+            text = fit.to_json(indent=None)
+            assert text == json.dumps(fit.to_dict(), ensure_ascii=False, separators=(",", ":"))
+            assert text == fit.to_json(indent=None)  # the kept fragments change nothing
 
 
 def test_a_synthetic_pool_across_every_level_serialises_identically(engine):

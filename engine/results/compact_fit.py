@@ -1,0 +1,154 @@
+"""Fit output v1 as compact JSON, fast: `fit_json`.
+
+``json.dumps(fit.to_dict(), ensure_ascii=False, separators=(",", ":"))`` builds
+and encodes about 12 KB per candidate, most of it text that is the same for
+every candidate: each requirement's id, description and source, each rule's
+reason, each condition's words. `fit_json` writes the rungs (more than half of
+the answer) straight to text, from fragments encoded once per model and kept
+(`_FitCodec`), and encodes only what differs per candidate: whether each
+condition held, the values it read, the one-line why. Everything else goes
+through ``json.dumps`` as before. The text is byte-identical to the one above
+(``tests/results/test_serialization.py`` holds it so on odd profiles).
+"""
+
+from __future__ import annotations
+
+import json
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING, Any
+
+from pmpath.model.memo import memo
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pmpath.explain.why import ConditionCheck, RuleCheck
+    from pmpath.results.fit import Fit, RequirementCheck, RungCheck
+
+#: fit output v1's members, in order: those before the rungs, and those after
+_BEFORE = (
+    "schema_version",
+    "knowledge_version",
+    "profile",
+    "role",
+    "score",
+    "score_if_confirmed",
+    "score_breakdown",
+    "meets_all",
+    "summary",
+)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _value(value: Any) -> str:
+    """One value as ``json.dumps`` writes it (the common types without a call)."""
+    kind = type(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is str:
+        return encode_basestring(value)
+    return _dumps(value)  # floats (NaN, Infinity), lists, anything else
+
+
+class _FitCodec:
+    """Encoded fragments, kept per model: texts that do not change between candidates."""
+
+    def __init__(self, model: Any = None):
+        self.rules: dict[tuple[str, str, str], str] = {}
+        self.conditions: dict[str, str] = {}
+        self.keys: dict[str, str] = {}
+        self.requirements: dict[tuple[str, str, str, str], str] = {}
+        self.rungs: dict[tuple[str, str, int], str] = {}
+
+    def rule(self, check: RuleCheck) -> str:
+        key = (check.rule, check.because, check.source)
+        head = self.rules.get(key)
+        if head is None:
+            head = self.rules[key] = (
+                '{"rule":'
+                + encode_basestring(check.rule)
+                + ',"because":'
+                + encode_basestring(check.because)
+                + ',"source":'
+                + encode_basestring(check.source)
+                + ',"holds":'
+            )
+        conditions = ",".join([self.condition(c) for c in check.conditions])
+        return f'{head}{"true" if check.holds else "false"},"conditions":[{conditions}]}}'
+
+    def condition(self, check: ConditionCheck) -> str:
+        head = self.conditions.get(check.condition)
+        if head is None:
+            head = self.conditions[check.condition] = (
+                '{"condition":' + encode_basestring(check.condition) + ',"holds":'
+            )
+        keys = self.keys
+        values = []
+        for name, value in check.values.items():
+            key = keys.get(name)
+            if key is None:
+                key = keys[name] = encode_basestring(name) + ":"
+            values.append(key + _value(value))
+        text = f'{head}{"true" if check.holds else "false"},"values":{{{",".join(values)}}}'
+        if check.via:
+            text += ',"via":[' + ",".join([self.rule(r) for r in check.via]) + "]"
+        return text + "}"
+
+    def requirement(self, req: RequirementCheck) -> str:
+        key = (req.id, req.level, req.description, req.source)
+        head = self.requirements.get(key)
+        if head is None:
+            head = self.requirements[key] = (
+                '{"id":'
+                + encode_basestring(req.id)
+                + ',"level":'
+                + encode_basestring(req.level)
+                + ',"description":'
+                + encode_basestring(req.description)
+                + ',"source":'
+                + encode_basestring(req.source)
+                + ',"met":'
+            )
+        return (
+            f'{head}{"true" if req.met else "false"},"status":{encode_basestring(req.status)}'
+            f',"cross_checked":{"true" if req.cross_checked else "false"}'
+            f',"why":{encode_basestring(req.why)}'
+            f',"evidence":[{",".join([self.rule(r) for r in req.rules])}]}}'
+        )
+
+    def rung(self, rung: RungCheck) -> str:
+        key = (rung.level, rung.title, rung.kwan_level)
+        head = self.rungs.get(key)
+        if head is None:
+            head = self.rungs[key] = (
+                '{"level":'
+                + encode_basestring(rung.level)
+                + ',"title":'
+                + encode_basestring(rung.title)
+                + ',"kwan_level":'
+                + _value(rung.kwan_level)
+                + ',"met":'
+            )
+        requirements = ",".join([self.requirement(r) for r in rung.requirements])
+        return (
+            f'{head}{rung.met},"unknown":{rung.unknown},"total":{rung.total}'
+            f',"requirements":[{requirements}]}}'
+        )
+
+
+def fit_json(fit: Fit) -> str:
+    """Fit output v1 as compact JSON, byte-identical to ``json.dumps`` of ``to_dict()``."""
+    codec = memo(fit.recommendation.model, "fit-json", _FitCodec)
+    members = fit._members()
+    before = {k: members[k] for k in _BEFORE}
+    after = {k: v for k, v in members.items() if k not in before}
+    rungs = ",".join([codec.rung(r) for r in fit.rungs])
+    return f'{_dumps(before)[:-1]},"rungs":[{rungs}],{_dumps(after)[1:]}'
+
+
+__all__ = ["fit_json"]
