@@ -308,10 +308,12 @@ print(json.dumps({"rc": proc.returncode, "elapsed": elapsed, "maxrss_kb": usage.
 """
 
 
-def run_cli(inp: str, out: str, workers: int, extra: tuple[str, ...] = ()) -> dict:
+def run_cli(
+    inp: str, out: str, workers: int, extra: tuple[str, ...] = (), *, python: str | None = None
+) -> dict:
     """One real ``pmpath batch`` run: its rate, wall and CPU time (all its processes, and
     the batch process alone: ``parent_cpu``), largest RSS of its processes."""
-    cmd = [sys.executable, "-m", "pmpath.cli.main", "batch", inp, "-o", out]
+    cmd = [python or sys.executable, "-m", "pmpath.cli.main", "batch", inp, "-o", out]
     cmd += ["--workers", str(workers), *extra]
     probe = subprocess.run(
         [sys.executable, "-c", _RSS_PROBE, *cmd], capture_output=True, text=True, check=True

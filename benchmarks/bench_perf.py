@@ -12,7 +12,15 @@ Prints medians (and the spread, min-max, of the runs) of:
 - the bytes per output record of each detail;
 - in-process ``Engine.recommend`` and ``Engine.fit``, median and p99 per call;
 - the calls into durable_rules' C core per profile (``assert_fact``,
-  ``complete_and_start_action``) and the rules fired.
+  ``complete_and_start_action``) and the rules fired;
+- each stage of a profile timed alone, and in-process scoring end to end with
+  durable_rules, the reference evaluator and the rules as straight-line Python
+  (``straightline.py``: the limit), as ratios to the limit;
+- with ``--before PYTHON`` (an environment with an older pmpath installed, for
+  example a worktree of an earlier commit), the 1-worker batch runs of that one
+  too, interleaved, and the after/before ratios;
+- the batch process's own share of the CPU time (with 2 workers: what the parent
+  costs, reading, shipping and writing every record).
 
 Every configuration runs once before any runs again, so a machine that slows down
 affects all of them alike. Ratios are of medians from this run only.
@@ -44,19 +52,31 @@ CONFIGS = {
 }
 
 
-def batch_rates(n: int, runs: int) -> dict[str, list[dict]]:
-    results: dict[str, list[dict]] = {label: [] for label in CONFIGS}
+#: the configurations also run with ``--before PYTHON`` (an older pmpath), for after/before
+BEFORE_CONFIGS = ("full 1w", "summary 1w", "role 1w")
+
+
+def batch_rates(n: int, runs: int, before: str | None = None) -> dict[str, list[dict]]:
+    """Every configuration once per run, interleaved; with ``before`` (the Python of an
+    environment with an older pmpath installed) `BEFORE_CONFIGS` again with it, each
+    right after the same configuration of this one."""
+    grid = []
+    for label, config in CONFIGS.items():
+        grid.append((label, config, sys.executable))
+        if before and label in BEFORE_CONFIGS:
+            grid.append((f"{label} before", config, before))
+    results: dict[str, list[dict]] = {label: [] for label, _, _ in grid}
     with tempfile.TemporaryDirectory() as tmp:
         pool = os.path.join(tmp, "pool.jsonl")
         write_jsonl(pool, n)
         out = os.path.join(tmp, "out.jsonl")
         for i in range(runs):
-            for label, (workers, extra) in CONFIGS.items():
-                result = run_cli(pool, out, workers, extra)
+            for label, (workers, extra), python in grid:
+                result = run_cli(pool, out, workers, extra, python=python)
                 result["bytes"] = os.path.getsize(out)
                 os.remove(out)
                 results[label].append(result)
-                print(f"  run {i + 1}: {label:<13} {result['rate']:>7,.0f} profiles/s",
+                print(f"  run {i + 1}: {label:<18} {result['rate']:>7,.0f} profiles/s",
                       file=sys.stderr, flush=True)  # fmt: skip
     return results
 
@@ -226,6 +246,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-n", type=int, default=20000, help="profiles per batch run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--calls", type=int, default=3000, help="profiles for the in-process part")
+    parser.add_argument(
+        "--before",
+        metavar="PYTHON",
+        help="the Python of an environment with an older pmpath: its batch runs interleaved",
+    )
     args = parser.parse_args(argv)
     print(machine())
     profiles = list(synthetic_profiles(args.calls, seed=13))
@@ -261,12 +286,12 @@ def main(argv: list[str] | None = None) -> None:
     for name, value in calls_per_profile(profiles).items():
         print(f"  {name:<26} {value:6.2f}")
     print(f"\npmpath batch, {args.n:,} generated profiles, {args.runs} interleaved runs:")
-    results = batch_rates(args.n, args.runs)
+    results = batch_rates(args.n, args.runs, args.before)
     rate = {label: _median(r["rate"] for r in rows) for label, rows in results.items()}
     for label, rows in results.items():
         rates = [r["rate"] for r in rows]
         print(
-            f"  {label:<13} {rate[label]:>7,.0f} profiles/s ({min(rates):,.0f}-{max(rates):,.0f})"
+            f"  {label:<18} {rate[label]:>7,.0f} profiles/s ({min(rates):,.0f}-{max(rates):,.0f})"
             f"  {_median(r['bytes'] for r in rows) / args.n:>8,.0f} bytes/record"
             f"  peak RSS {max(r['maxrss_kb'] for r in rows) / 1024:4.0f} MB"
             f"  parent CPU {_median(r['parent_cpu'] / r['cpu'] for r in rows):4.0%} of all"
@@ -282,6 +307,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  time with --role / without     {pairs('full 1w', 'role 1w')}  (issue: <= 1.5)")
     print(f"  summary / full, 1 worker       {pairs('summary 1w', 'full 1w')}")
     print(f"  durable full / reference full  {pairs('full 1w', 'reference 1w')}")
+    if args.before:
+        for label in BEFORE_CONFIGS:
+            name = f"{label} after / before"
+            print(f"  {name:<31}{pairs(label, label + ' before')}")
     print("\ntargets (issue): summary 1 worker >= 10,000/s, full >= 6,000/s; "
           f"here {rate['summary 1w']:,.0f} and {rate['full 1w']:,.0f}")  # fmt: skip
     json.dump({"rates": rate}, sys.stderr)
