@@ -55,6 +55,13 @@ def _value(value: Any) -> str:
     return _dumps(value)  # floats (NaN, Infinity), lists, anything else
 
 
+def _head(fixed: tuple[tuple[str, Any], ...], then: str) -> str:
+    """``{"k":v,...,"then":``: an object's fixed members, encoded, up to its first
+    member that differs per candidate."""
+    members = "".join(f",{encode_basestring(k)}:{_value(v)}" for k, v in fixed)
+    return "{" + members[1:] + f',"{then}":'
+
+
 class _FitCodec:
     """Encoded fragments, kept per model: texts that do not change between candidates."""
 
@@ -69,23 +76,16 @@ class _FitCodec:
         key = (check.rule, check.because, check.source)
         head = self.rules.get(key)
         if head is None:
-            head = self.rules[key] = (
-                '{"rule":'
-                + encode_basestring(check.rule)
-                + ',"because":'
-                + encode_basestring(check.because)
-                + ',"source":'
-                + encode_basestring(check.source)
-                + ',"holds":'
-            )
+            fixed = (("rule", check.rule), ("because", check.because), ("source", check.source))
+            head = self.rules[key] = _head(fixed, "holds")
         conditions = ",".join([self.condition(c) for c in check.conditions])
         return f'{head}{"true" if check.holds else "false"},"conditions":[{conditions}]}}'
 
     def condition(self, check: ConditionCheck) -> str:
         head = self.conditions.get(check.condition)
         if head is None:
-            head = self.conditions[check.condition] = (
-                '{"condition":' + encode_basestring(check.condition) + ',"holds":'
+            head = self.conditions[check.condition] = _head(
+                (("condition", check.condition),), "holds"
             )
         keys = self.keys
         values = []
@@ -103,17 +103,8 @@ class _FitCodec:
         key = (req.id, req.level, req.description, req.source)
         head = self.requirements.get(key)
         if head is None:
-            head = self.requirements[key] = (
-                '{"id":'
-                + encode_basestring(req.id)
-                + ',"level":'
-                + encode_basestring(req.level)
-                + ',"description":'
-                + encode_basestring(req.description)
-                + ',"source":'
-                + encode_basestring(req.source)
-                + ',"met":'
-            )
+            fixed = tuple(zip(("id", "level", "description", "source"), key, strict=True))
+            head = self.requirements[key] = _head(fixed, "met")
         return (
             f'{head}{"true" if req.met else "false"},"status":{encode_basestring(req.status)}'
             f',"cross_checked":{"true" if req.cross_checked else "false"}'
@@ -125,15 +116,8 @@ class _FitCodec:
         key = (rung.level, rung.title, rung.kwan_level)
         head = self.rungs.get(key)
         if head is None:
-            head = self.rungs[key] = (
-                '{"level":'
-                + encode_basestring(rung.level)
-                + ',"title":'
-                + encode_basestring(rung.title)
-                + ',"kwan_level":'
-                + _value(rung.kwan_level)
-                + ',"met":'
-            )
+            fixed = tuple(zip(("level", "title", "kwan_level"), key, strict=True))
+            head = self.rungs[key] = _head(fixed, "met")
         requirements = ",".join([self.requirement(r) for r in rung.requirements])
         return (
             f'{head}{rung.met},"unknown":{rung.unknown},"total":{rung.total}'
