@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from strategies import bench_batch
 
 from pmpath import Engine, EngineError, KnowledgeError, ProfileError
 
@@ -60,6 +61,39 @@ def test_a_ruleset_that_concludes_two_specializations_is_an_engine_error(tmp_pat
         )
         with pytest.raises(EngineError, match="specialization"):
             rec.to_dict()
+    finally:
+        engine.close()
+
+
+THIRD_STRATUM = """\
+rules:
+  - id: step.test-third-stratum
+    concludes: {step: own-project-end-to-end}
+    when:
+      - level: aspiring
+      - not: {path: external}
+    because: A rule negating a fact of the second stratum.
+    source: judson
+"""
+
+
+@pytest.mark.parametrize("backend", ["lean", "host"])
+def test_a_third_stratum_reads_the_two_below_as_flags_and_agrees_with_the_reference(
+    tmp_path, root, backend
+):
+    rules = tmp_path / "rules"
+    shutil.copytree(root / "rules", rules)
+    (rules / "third.yaml").write_text(THIRD_STRATUM, encoding="utf-8")
+    engine = Engine.load(rules=rules, backend=backend)
+    try:
+        assert len(engine.compiled.stages) == 3
+        fired = 0
+        for profile in bench_batch().synthetic_profiles(300, seed=5):
+            normalised, derived = engine.prepare(profile)
+            ours = set(engine.infer(normalised, derived))
+            assert ours == set(engine.infer_reference(normalised, derived))
+            fired += "step.test-third-stratum" in ours
+        assert fired > 0  # the third stage did decide something
     finally:
         engine.close()
 
