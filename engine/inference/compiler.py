@@ -28,8 +28,8 @@ Each rule becomes one durable rule named by its id:
   negation always reads complete facts (durable_rules never withdraws an
   activation once it has passed a ``$not``) with no guard fact and no join; only
   facts of the stage's own stratum are joined (``reachable`` chaining). Flags
-  come first in a pattern, so durable's alpha network branches on them before
-  any field test.
+  come first in a pattern, the positive ones and then the negated ones, so
+  durable's alpha network branches on them before any field test.
 
 No durable_rules import here: the result is data, registered by `rete`.
 """
@@ -301,7 +301,8 @@ def compile_rule(
 ) -> dict:
     """One durable rule from ``when``: the rule's conditions after `inline`. Facts
     concluded in a stage below the rule's (``stratum_of``) are read as flags on the
-    profile fact (``flag_keys``): positive flags first, negated ones last."""
+    profile fact (``flag_keys``): the positive flags first, then the negated ones (a
+    cheap test that rules most profiles out before any `$or` of field tests)."""
     stratum_of = stratum_of or {}
     flag_keys = flag_keys or {}
     below = [
@@ -312,9 +313,9 @@ def compile_rule(
     if below:  # one pattern over the profile fact: flags, field tests, negated flags
         tests: list[dict] = [{"t": "profile"}]
         tests += [{flag_keys[p.pred]: 1} for p in below if not p.negated]
+        tests += [{"$nex": {flag_keys[p.pred]: 1}} for p in below if p.negated]
         for p in sections:
             tests += compile_group(p.tests, "" if p.section in ("*", "") else p.section)
-        tests += [{"$nex": {flag_keys[p.pred]: 1}} for p in below if p.negated]
         patterns.append({"p0": {"$and": tests}})
         sections = []
     offset = 1 if below else 0  # names stay unique after the profile pattern "p0"
