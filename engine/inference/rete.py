@@ -41,6 +41,17 @@ BACKENDS = ("lean", "host")
 # result codes of durable_rules_engine.assert_fact(s)
 _OK, _NOT_HANDLED, _OBSERVED = 0, 1, 2
 
+#: A rule every stage's ruleset gets so that a state can be *settled* before it is
+#: deleted. durable_rules 2.0.28 leaves a new state's action context (two pointers)
+#: unset until an action first starts on it, and deleting the state frees them: a
+#: state on which no rule ever fired (a stage where nothing fired for a profile)
+#: crashes the process when deleted, or not, depending on what the memory held
+#: ("free(): invalid pointer"). Starting and completing one action sets them and
+#: frees them again, so `_settle` runs this rule's action before every delete.
+SETTLE = "__settle"
+_SETTLE_RULE = {"all": [{"m": {"t": SETTLE}}]}
+_SETTLE_FACT = '{"sid":"%s","t":"' + SETTLE + '"}'
+
 _names = itertools.count(1)
 
 
@@ -64,14 +75,15 @@ class DurableSession:
         try:
             if backend == "lean":
                 for stage_name, stage in zip(names, self._stages, strict=True):
-                    definition = json.dumps(stage.definition)
+                    definition = json.dumps({**stage.definition, SETTLE: _SETTLE_RULE})
                     self._handles.append(_dre.create_ruleset(stage_name, definition))
             else:
                 self._host = _QuietHost()
                 self._host.bind(self._asserts)
                 rulesets = {}
                 for stage_name, stage in zip(names, self._stages, strict=True):
-                    definition = copy.deepcopy(stage.definition)  # registration mutates it
+                    # registration mutates the definition: a copy
+                    definition = copy.deepcopy({**stage.definition, SETTLE: _SETTLE_RULE})
                     for rule_id, rule in definition.items():
                         rule["run"] = rule_id
                     rulesets[stage_name] = definition
@@ -174,6 +186,7 @@ class DurableSession:
                 if busy:  # finish any action in progress: deleting a busy state crashes
                     while _dre.complete_and_start_action(handle, state) is not None:
                         pass
+                _settle(handle, sid)
                 _dre.delete_state(handle, sid)
 
     # -- host driver ----------------------------------------------------------
@@ -200,6 +213,7 @@ class DurableSession:
             host.fired.pop(sid, None)
             for name in self._stage_names:
                 with contextlib.suppress(Exception):
+                    host.assert_fact(name, json.loads(_SETTLE_FACT % sid))  # see SETTLE
                     host.delete_state(name, sid)
         return fired
 
@@ -216,6 +230,14 @@ class DurableSession:
                 _dre.delete_ruleset(handle)
 
 
+def _settle(handle: int, sid: str) -> None:
+    """Run one action on ``sid``'s state, so that deleting it is safe (see `SETTLE`)."""
+    _, state = _dre.assert_fact(handle, _SETTLE_FACT % sid)
+    started = _dre.start_action_for_state(handle, state)
+    while started is not None:
+        started = _dre.complete_and_start_action(handle, state)
+
+
 class _QuietHost(_durable.Host):
     """durable's Host without its background dispatch threads, actions by rule id."""
 
@@ -230,6 +252,7 @@ class _QuietHost(_durable.Host):
     def bind(self, asserts: dict[str, str | None]) -> None:
         for rule_id, template in asserts.items():
             self._actions[rule_id] = _make_action(self, rule_id, template)
+        self._actions[SETTLE] = lambda c: None  # durable requires exactly one argument
 
     def get_action(self, action_name: str):
         return self._actions[action_name]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 from strategies import bench_batch
@@ -96,6 +99,54 @@ def test_a_third_stratum_reads_the_two_below_as_flags_and_agrees_with_the_refere
         assert fired > 0  # the third stage did decide something
     finally:
         engine.close()
+
+
+#: a CPO: nothing fires in the second stage, so its durable state never runs an action
+TOP = {
+    "experience": {"total_years": 21.8, "product_years": 16, "people_management_years": 8},
+    "work": {"growth": 6.0, "scaling": 2.2, "feature": 7.6},
+    "scope": {
+        "leads_pms": True,
+        "owns_roadmap": True,
+        "strategy_horizon_months": 60,
+        "presents_to_executives": True,
+        "pm_reports": 17,
+        "cross_functional_reports": True,
+        "owns_budget": True,
+        "owns_vision": True,
+        "portfolio_products": 5,
+        "managers_reporting": 5,
+        "external_partnerships": True,
+    },
+    "track_record": {"launches": 11, "mentors_pms": 4},
+    "strengths": {"strategic_thinking": 4, "problem_solving": 2, "communication": 4},
+}
+
+_DELETE_STATES = """
+import json, sys
+from pmpath import Engine
+engine = Engine.load(backend=sys.argv[1])
+engine._session.RECYCLE = 1  # the lean driver deletes its states after every profile
+for _ in range(40):
+    assert engine.recommend(json.loads(sys.argv[2])).level == "cpo"
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("backend", ["lean", "host"])
+def test_deleting_a_state_on_which_no_rule_fired_does_not_crash_the_process(engine, backend):
+    # durable_rules frees a state's action context, unset until an action runs, when the
+    # state is deleted: without settling it first, this aborted the process at once
+    second = set(engine.compiled.stages[1].definition)
+    assert not second & set(engine.recommend(TOP).fired)
+    result = subprocess.run(
+        [sys.executable, "-c", _DELETE_STATES, backend, json.dumps(TOP)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-800:]
+    assert result.stdout.strip() == "ok"
 
 
 def test_a_bad_profile_is_a_profile_error_with_the_field_path(engine):
