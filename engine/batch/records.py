@@ -31,8 +31,6 @@ class Outcome:
     error: dict | None = None  # {"code", "path", "message", "line"?}
     fit: Fit | None = None  # with --role: how the candidate fits the opening
     notes: dict | None = None  # from a CV or export: the import report
-    #: the summary (`pmpath.results.summary.summary_dict`), when the scorer made it first
-    summary: dict | None = None
 
 
 class Result(NamedTuple):
@@ -80,7 +78,7 @@ def jsonl_ok(o: Outcome) -> bytes:
 def jsonl_summary(o: Outcome) -> bytes:
     """``{"id":…,"ok":true,"source":…,"line":…,"summary":{…}}`` and a newline: the
     ``--detail summary`` record (`pmpath.results.summary`; ``pmpath schema summary``)."""
-    summary = o.summary if o.summary is not None else summary_dict(o.recommendation, o.fit)
+    summary = summary_dict(o.recommendation, o.fit)
     return _scored(o, [("summary", _compact(summary))], lambda: {"summary": summary})
 
 

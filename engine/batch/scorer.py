@@ -28,7 +28,7 @@ from pmpath.pool import STALL_TIMEOUT, OrderedPool, WorkerDeath
 from pmpath.profile.cells import csv_profile
 from pmpath.profile.reader import Profile, load_profile, parse_profile
 from pmpath.results.score import assess
-from pmpath.results.summary import check_detail, summary_dict
+from pmpath.results.summary import check_detail
 from pmpath.source.documents import decode
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -174,13 +174,6 @@ class Scorer:
             rec = self._recommend(profile)
             fit = assess(rec, self.role, self.specialization) if self.role else None
             outcome = Outcome(rid, source, line, rec, fit=fit, notes=notes)
-            if self.detail == "summary" and self.output == "jsonl":
-                # the summary has the level and specialization: no need to work them out
-                # again from every rule that fired
-                outcome.summary = summary = summary_dict(rec, fit)
-                level, specialization = summary["level"], summary["specialization"]
-            else:
-                level, specialization = rec.level, rec.specialization
             payload = self._jsonl_ok(outcome) if self.output == "jsonl" else self._row(outcome)
             audit = None
             if self.audit:
@@ -190,8 +183,8 @@ class Scorer:
                 rid,
                 True,
                 payload,
-                level,
-                specialization,
+                rec.level,
+                rec.specialization,
                 None,
                 fit.score if fit is not None else None,
                 audit,

@@ -172,7 +172,7 @@ class _Plan:
     met_strata: tuple[tuple[Rule, ...], ...]  # `met` rules (stripped), by stratum
     #: (rule id, stripped?) -> per condition of the rule: its words, the values it
     #: reads (key, field), and its check (``(facts, derived) -> bool``, compiled)
-    words: dict[tuple[str, bool], tuple[tuple[str, tuple[tuple[str, str], ...], Any], ...]]
+    conditions: dict[tuple[str, bool], tuple[tuple[str, tuple[tuple[str, str], ...], Any], ...]]
     #: `met` rule id -> its stripped conditions, compiled
     met_checks: dict[str, Any]
 
@@ -190,17 +190,19 @@ def _build_plan(ruleset: RuleSet) -> _Plan:
     for rule in ruleset.rules:
         if rule.concludes[0] == "met":
             strata[rule.stratum].append(own[rule.id])
-    words = {}
+    conditions = {}
     for rule in ruleset.rules:
         for stripped, checked in ((False, rule), (True, own[rule.id])):
-            words[(rule.id, stripped)] = tuple(_words(p) for p in checked.when)
+            conditions[(rule.id, stripped)] = tuple(_condition_plan(p) for p in checked.when)
     met_checks = {
         rule.id: compile_conditions(rule.when) for stratum in strata.values() for rule in stratum
     }
-    return _Plan(own, tuple(tuple(strata[s]) for s in sorted(strata)), words, met_checks)
+    return _Plan(own, tuple(tuple(strata[s]) for s in sorted(strata)), conditions, met_checks)
 
 
-def _words(p: FactPattern | SectionPattern) -> tuple[str, tuple[tuple[str, str], ...], Any]:
+def _condition_plan(
+    p: FactPattern | SectionPattern,
+) -> tuple[str, tuple[tuple[str, str], ...], Any]:
     """A condition's words, the (key, field) of each value it reads, and its check."""
     if isinstance(p, FactPattern):
         return f"{'not ' if p.negated else ''}{p.kind} {p.id}", (), compile_pattern(p)
@@ -232,7 +234,7 @@ class Explainer:
         self.derived: set[Pred] = set(self.fired_preds)
         plan = _plan(ruleset)
         self._own = plan.own if own else None
-        self._words = plan.words
+        self._conditions = plan.conditions
         self._stripped = own
         self._max_depth = max_depth
         self._shortfalls = shortfalls
@@ -276,8 +278,8 @@ class Explainer:
             return cached
         checked = self._own[rule.id] if self._own is not None else rule
         conditions = []
-        for pattern, words in zip(
-            checked.when, self._words[(rule.id, self._stripped)], strict=True
+        for pattern, planned in zip(
+            checked.when, self._conditions[(rule.id, self._stripped)], strict=True
         ):
             via: tuple[RuleCheck, ...] = ()
             if (
@@ -289,7 +291,7 @@ class Explainer:
                     self.rule(r, depth + 1, seen | {pattern.pred})
                     for r in self.ruleset.concluders.get(pattern.pred, ())
                 )
-            conditions.append(self._condition(pattern, via, words))
+            conditions.append(self._condition(pattern, via, planned))
         unmet = ()
         if self._shortfalls:
             unmet = tuple(
@@ -310,9 +312,9 @@ class Explainer:
         return check
 
     def _condition(
-        self, p: FactPattern | SectionPattern, via: tuple, words: tuple
+        self, p: FactPattern | SectionPattern, via: tuple, planned: tuple
     ) -> ConditionCheck:
-        text, reads, check = words
+        text, reads, check = planned
         holds = check(self.facts, self.derived)
         if isinstance(p, FactPattern):
             return ConditionCheck(text, holds, {}, via)

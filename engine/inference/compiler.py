@@ -310,29 +310,27 @@ def compile_rule(
     ]
     patterns = []
     sections = [p for p in when if isinstance(p, SectionPattern)]
-    if below:  # one pattern over the profile fact: flags, field tests, negated flags
+    if below:  # one pattern over the profile fact: flags, negated flags, field tests
         tests: list[dict] = [{"t": "profile"}]
         tests += [{flag_keys[p.pred]: 1} for p in below if not p.negated]
         tests += [{"$nex": {flag_keys[p.pred]: 1}} for p in below if p.negated]
         for p in sections:
             tests += compile_group(p.tests, "" if p.section in ("*", "") else p.section)
         patterns.append({"p0": {"$and": tests}})
-        sections = []
-    offset = 1 if below else 0  # names stay unique after the profile pattern "p0"
-    merged = False
-    for i, pattern in enumerate(when):
+    merged = bool(below)  # the section patterns are in it already
+    # with "p0" taken, the other patterns are named from 1 (names are unique per rule)
+    for i, pattern in enumerate(when, start=1 if below else 0):
         if isinstance(pattern, SectionPattern):
-            if merged or not sections:
-                continue
-            merged = True
-            patterns.append(compile_sections(sections, i))
+            if not merged:
+                merged = True
+                patterns.append(compile_sections(sections, i))
         elif pattern not in below:
             if pattern.negated:
                 raise ValueError(
                     f"rule '{rule.id}' negates '{pattern.kind} {pattern.id}' of its own "
                     "stratum; stratification puts a negated fact in a stratum below"
                 )
-            patterns.append(compile_pattern(pattern, i + offset))
+            patterns.append(compile_pattern(pattern, i))
     out: dict = {"all": patterns}
     if rule.priority is not None:
         out["pri"] = rule.priority

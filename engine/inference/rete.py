@@ -113,6 +113,13 @@ class DurableSession:
             + "}"
         )
 
+    def _messages(self, stage: int, facts: list[str], sid: str, fired: list[str]) -> list[str]:
+        """What ``stage`` asserts for state ``sid``: the profile's facts in stage 0, the
+        profile fact (the first) with the flags of what fired so far above it."""
+        if stage == 0:
+            return [f % sid for f in facts]
+        return [self._stage_fact(facts[0] % sid, fired)]
+
     # -- lean driver ----------------------------------------------------------
     RECYCLE = 1000
 
@@ -123,13 +130,8 @@ class DurableSession:
         states: list[int | None] = [None] * len(self._handles)
         clean = False
         try:
-            profile_fact = facts[0] % sid
             for i, handle in enumerate(self._handles):
-                if i == 0:
-                    messages = [f % sid for f in facts]
-                else:
-                    messages = [self._stage_fact(profile_fact, fired)]
-                for message in messages:
+                for message in self._messages(i, facts, sid, fired):
                     _, states[i] = _dre.assert_fact(handle, message)
                     asserted[i].append(message)
                 self._drain(handle, states[i], sid, fired, asserted[i])
@@ -194,15 +196,11 @@ class DurableSession:
         host = self._host
         sid = str(next(self._sids))
         host.fired[sid] = fired = []
-        profile_fact = facts[0] % sid
         try:
             for i, name in enumerate(self._stage_names):
-                texts = (
-                    [f % sid for f in facts] if i == 0 else [self._stage_fact(profile_fact, fired)]
-                )
                 # One fact per call: durable's Host raises MessageNotHandledException for a
                 # fact no rule matches, and for a batch it skips the actions of the rest.
-                for text in texts:
+                for text in self._messages(i, facts, sid, fired):
                     with contextlib.suppress(_durable.MessageNotHandledException):
                         self._check(host.assert_fact(name, json.loads(text)))
         except EngineError:

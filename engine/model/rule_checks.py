@@ -264,6 +264,9 @@ class _RuleChecks:
         plus the rules behind one of them.
         """
         stratum_of = {r.concludes: r.stratum for r in rules}
+        concluders: dict = defaultdict(list)
+        for r in rules:
+            concluders[r.concludes].append(r)
         by_fact: dict[tuple, list[Rule]] = defaultdict(list)
         leading: dict[int, dict[tuple, list[Rule]]] = defaultdict(lambda: defaultdict(list))
         for r in rules:
@@ -279,7 +282,7 @@ class _RuleChecks:
             for key in keys:
                 by_fact[key].append(r)
             if r.stratum > 0:
-                lead = _leading_flag(r.when, r.stratum, stratum_of, rules) or ("rule", r.id)
+                lead = _leading_flag(r.when, r.stratum, stratum_of, concluders) or ("rule", r.id)
                 leading[r.stratum][lead].append(r)
         for key, matched in sorted(by_fact.items(), key=lambda kv: str(kv[0])):
             if len(matched) > MAX_RULES_PER_FACT:
@@ -356,19 +359,23 @@ class _RuleChecks:
                 self.add(line, "K005", f"no rule produces catalogue step '{step.id}'", display)
 
 
-def _leading_flag(when: tuple, stratum: int, stratum_of: dict, rules: list[Rule], depth: int = 0):
+def _leading_flag(
+    when: tuple, stratum: int, stratum_of: dict, concluders: dict, depth: int = 0
+) -> Pred | None:
     """The fact a rule of a later stage is compiled to test first: its first positive
-    condition on a fact of a stratum below (a `possible` fact is inlined, never a
-    flag), looking into a fact of its own stratum that one rule concludes (inlined
-    too, but for the ladder's chain); None when it has none."""
+    condition on a fact of a stratum below, looking into a fact of its own stratum
+    that one rule concludes; None when it has none. It follows the compiler's choices
+    (`pmpath.inference.compiler`: a `possible` fact is inlined, never a flag, as is a
+    fact of one concluder but for the ladder's chain, its KEPT_KINDS), which this
+    layer cannot import."""
     for p in when:
         if not isinstance(p, FactPattern) or p.negated or p.kind == "possible":
             continue
         if stratum_of.get(p.pred, 0) < stratum:
             return p.pred
-        concluders = [r for r in rules if r.concludes == p.pred]
-        if depth < 8 and len(concluders) == 1 and p.kind not in ("reached", "reachable"):
-            found = _leading_flag(concluders[0].when, stratum, stratum_of, rules, depth + 1)
+        rules = concluders.get(p.pred, ())
+        if depth < 8 and len(rules) == 1 and p.kind not in ("reached", "reachable"):
+            found = _leading_flag(rules[0].when, stratum, stratum_of, concluders, depth + 1)
             if found is not None:
                 return found
     return None

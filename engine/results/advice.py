@@ -60,14 +60,6 @@ def _build_question_plan(model: Model) -> tuple:
     return fields, work, order, index
 
 
-def _questions_found(rec: Recommendation) -> list[tuple[str, dict]]:
-    """The fields the questions ask, most decisive first, each with the rungs it
-    settles and what it changes (`_questions_for` puts them in words)."""
-    return _find_questions(
-        rec.model, rec.profile, rec.level, rec.possible, rec.unknown, rec.strengthen
-    )
-
-
 def _find_questions(
     model: Model,
     profile: dict,
@@ -76,8 +68,10 @@ def _find_questions(
     unknown: frozenset[str],
     strengthen: list[str],
 ) -> list[tuple[str, dict]]:
-    """`_questions_found` from the conclusions it reads (a summary keeps them per set
-    of decisions) and the profile (which fields are not given)."""
+    """The fields the questions ask, most decisive first, each with the rungs it
+    settles and what it changes (`_questions_for` puts them in words), from the
+    conclusions they read (a summary keeps them per set of decisions) and the profile
+    (which fields are not given)."""
     k = model.knowledge
     fields_of, work_fields, order, index = _question_plan(model)
     here = k.level_by_id[level_id].index

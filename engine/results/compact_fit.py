@@ -13,11 +13,11 @@ through ``json.dumps`` as before. The text is byte-identical to the one above
 
 from __future__ import annotations
 
-import json
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from pmpath.model.memo import memo
+from pmpath.results.compact import _dumps, _scalar_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.explain.why import ConditionCheck, RuleCheck
@@ -37,28 +37,10 @@ _BEFORE = (
 )
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _value(value: Any) -> str:
-    """One value as ``json.dumps`` writes it (the common types without a call)."""
-    kind = type(value)
-    if value is None:
-        return "null"
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return int.__repr__(value)
-    if kind is str:
-        return encode_basestring(value)
-    return _dumps(value)  # floats (NaN, Infinity), lists, anything else
-
-
 def _head(fixed: tuple[tuple[str, Any], ...], then: str) -> str:
     """``{"k":v,...,"then":``: an object's fixed members, encoded, up to its first
     member that differs per candidate."""
-    members = "".join(f",{encode_basestring(k)}:{_value(v)}" for k, v in fixed)
+    members = "".join(f",{encode_basestring(k)}:{_scalar_json(v)}" for k, v in fixed)
     return "{" + members[1:] + f',"{then}":'
 
 
@@ -93,7 +75,7 @@ class _FitCodec:
             key = keys.get(name)
             if key is None:
                 key = keys[name] = encode_basestring(name) + ":"
-            values.append(key + _value(value))
+            values.append(key + _scalar_json(value))
         text = f'{head}{"true" if check.holds else "false"},"values":{{{",".join(values)}}}'
         if check.via:
             text += ',"via":[' + ",".join([self.rule(r) for r in check.via]) + "]"

@@ -15,12 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pmpath.errors import EngineError
 from pmpath.model.rules import NO_PRIORITY, FactPattern, Pred, Rule
-from pmpath.results.advice import (
-    _path_to_target,
-    _questions_for,
-    _questions_found,
-    _time_to_go,
-)
+from pmpath.results.advice import _find_questions, _path_to_target, _questions_for, _time_to_go
 from pmpath.results.cached import cached
 from pmpath.results.compact import _codec_for, _short
 
@@ -200,7 +195,9 @@ class Recommendation:
 
     @cached
     def _questions_found(self) -> list[tuple[str, dict]]:
-        return _questions_found(self)
+        return _find_questions(
+            self.model, self.profile, self.level, self.possible, self.unknown, self.strengthen
+        )
 
     @cached
     def question_fields(self) -> list[str]:
@@ -435,11 +432,10 @@ def _warnings(model: Model, profile: dict, level_id: str) -> list[str]:
                 f"W101 goals.target is {target}, but the profile already stands at "
                 f"{here.id}; the next rung is shown instead."
             )
-        elif wanted.index > here.index + 1:
-            nxt = k.next_level(level_id)
+        elif wanted.index > here.index + 1:  # so there is a next rung
             out.append(
                 f"W104 goals.target is {target}, {wanted.index - here.index} rungs up; "
-                f"next_steps cover the next rung ({nxt.id if nxt else None}) first, and "
+                f"next_steps cover the next rung ({k.levels[here.index + 1].id}) first, and "
                 "`target` lists the gaps and steps of each rung on the way."
             )
     if level_id != "aspiring" and goals.get("path", "either") != "either":

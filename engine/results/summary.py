@@ -102,6 +102,11 @@ def summary_dict(rec: Recommendation, fit: Fit | None = None) -> dict[str, Any]:
         "gaps": {"unmet": list(gaps["unmet"]), "unknown": list(gaps["unknown"])},
         "steps": list(decided["steps"]),
     }
+    # what the recommendation would work out again from every rule that fired (the
+    # batch tally reads its level and specialization), as `results.compact` does too
+    state = rec.__dict__
+    state.setdefault("level", level)
+    state.setdefault("specialization", decided["specialization"])
     found = _find_questions(model, rec.profile, level, possible, unknown, strengthen)
     out["questions"] = [dotted for dotted, _ in found]
     out["warnings"] = [w.split(" ", 1)[0] for w in _warnings(model, rec.profile, level)]
