@@ -146,6 +146,7 @@ def stages(lines: list[str], runs: int = 3) -> dict[str, float]:
     """µs per profile of each stage of a recommendation, each timed alone (best of ``runs``)."""
     from pmpath import Engine
     from pmpath.profile.checker import check_profile
+    from pmpath.profile.fields import sections
     from pmpath.profile.reader import parse_profile
     from pmpath.results.recommendation import Recommendation
     from pmpath.results.summary import summary_dict
@@ -169,6 +170,12 @@ def stages(lines: list[str], runs: int = 3) -> dict[str, float]:
     pairs = [(d[0], dv) for d, dv in zip(done, derived, strict=True)]
     facts = timed("encode the fact", lambda p: engine._encoder.encode(*p), pairs)
     fired = timed("durable", lambda fact: engine._session.run_encoded([fact]), facts)
+    timed("reference evaluator", lambda p: engine.infer_reference(*p), pairs)
+    import straightline
+
+    decide = straightline.load(engine.model.ruleset, engine.compiled.silent)
+    facts_of = [sections(*p) for p in pairs]
+    timed("straight-line rules (limit)", decide, facts_of)
     made = [(d, dv, tuple(f)) for (d, dv), f in zip(pairs, fired, strict=True)]
 
     def fresh(item) -> Recommendation:  # nothing computed yet
@@ -260,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = [json.dumps(p) for p in profiles]
     print(f"\nstages, {len(lines):,} profiles, each timed alone (best of 3), µs per profile:")
     for label, micros in stages(lines).items():
-        print(f"  {label:<24} {micros:7.1f}")
+        print(f"  {label:<28} {micros:7.1f}")
     pairs = shared_breakdowns(profiles)
     ratios = [old / new for old, new in pairs]
     print(
