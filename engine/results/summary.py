@@ -14,9 +14,10 @@ same profile scored with ``--detail full`` explains every id it holds.
 Every member but the questions and the warnings follows from the *decisions*
 alone: which level, reachable, gap, unknown, step, specialization, shape and
 path rules fired. A pool repeats them (5,449 distinct sets in 20,000 generated
-profiles), so those members are worked out once per set and kept on the model
-(`_SummaryPlan`, at most `MAX_KEPT` sets); the questions (which fields are not
-given) and the warnings (the profile's own values) are worked out per profile.
+profiles, counted once), so those members are worked out once per set and kept
+on the model (`_SummaryPlan`, at most `MAX_KEPT` sets); the questions (which
+fields are not given) and the warnings (the profile's own values) are worked out
+per profile.
 The answer is the same with or without what is kept
 (``tests/results/test_summary.py``).
 """
