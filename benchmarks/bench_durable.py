@@ -97,10 +97,10 @@ def main(argv: list[str] | None = None) -> None:
     for profile in synthetic_profiles(args.n, seed=13):
         completed, _ = engine.complete(check_profile(profile))
         derived = engine.derive(completed)
-        fact = engine._encoder.encode(completed, derived)
+        first, later = engine._encoder.encode(completed, derived)
         fired = engine.infer(completed, derived)
         for stage in facts:  # each stage's fact as the driver makes it (flags from below)
-            facts[stage].append(fact if stage == 0 else session._stage_fact(fact, fired))
+            facts[stage].append(first if stage == 0 else session._stage_fact(later, fired))
     variants: dict[str, tuple[int, dict]] = {}
     for i, stage in enumerate(engine.compiled.stages):
         shipped = stage.definition

@@ -169,7 +169,7 @@ def stages(lines: list[str], runs: int = 3) -> dict[str, float]:
     derived = timed("derived fields", lambda d: engine.derive(d[0]), done)
     pairs = [(d[0], dv) for d, dv in zip(done, derived, strict=True)]
     facts = timed("encode the fact", lambda p: engine._encoder.encode(*p), pairs)
-    fired = timed("durable", lambda fact: engine._session.run_encoded([fact]), facts)
+    fired = timed("durable", lambda fact: engine._session.run_encoded(fact), facts)
     timed("reference evaluator", lambda p: engine.infer_reference(*p), pairs)
     import straightline
 

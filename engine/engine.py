@@ -54,7 +54,7 @@ class Engine:
             self.compiled, f"pmpath-{model.knowledge_version[:12]}", backend
         )
         self._reference: ReferenceEvaluator | None = None
-        self._encoder = FactEncoder(self.compiled.fields)
+        self._encoder = FactEncoder(self.compiled.fields, self.compiled.later_fields)
         self._implications = Implications(model.ruleset)
 
     @classmethod
@@ -120,7 +120,7 @@ class Engine:
     def infer(self, normalised: dict, derived: dict) -> tuple[str, ...]:
         """The inference step alone: ids of the rules durable_rules fires for a
         prepared profile (see `prepare`), in firing order (a rule may repeat)."""
-        return tuple(self._session.run_encoded([self._encoder.encode(normalised, derived)]))
+        return tuple(self._session.run_encoded(self._encoder.encode(normalised, derived)))
 
     def infer_reference(self, normalised: dict, derived: dict) -> tuple[str, ...]:
         """`infer`, by the plain-Python reference evaluator."""

@@ -82,6 +82,9 @@ class Compiled:
     #: rules left out of the durable definition: `possible` rules whose conclusion
     #: every consumer reads through their inlined conditions (see `SILENT_KINDS`)
     silent: frozenset[str] = frozenset()
+    #: the ``fields`` a stage above the first reads: all a later stage's fact needs
+    #: (a smaller fact is cheaper to parse, match and retract)
+    later_fields: tuple[tuple[str, str], ...] = ()
 
     @property
     def definition(self) -> dict:
@@ -165,7 +168,21 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
             for t in p.tests.tests()
         }
     )
-    return Compiled(tuple(Stage(*stages[n]) for n in sorted(stages)), flags, tuple(fields), silent)
+    read_later = set().union(*(_keys_read(stages[n][0]) for n in sorted(stages)[1:]))
+    later = tuple(f for f in fields if fact_key(*f) in read_later)
+    return Compiled(
+        tuple(Stage(*stages[n]) for n in sorted(stages)), flags, tuple(fields), silent, later
+    )
+
+
+def _keys_read(node) -> set[str]:
+    """Every key a compiled durable definition tests (with the operators, pattern
+    names, flags and "t": a superset of the profile keys it reads)."""
+    if isinstance(node, dict):
+        return set(node).union(*(_keys_read(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_keys_read(v) for v in node))
+    return set()
 
 
 def _key(p) -> tuple:

@@ -17,23 +17,40 @@ class FactEncoder:
     building a dict first: the per-profile hot path. Values are the
     validated, normalised profile's booleans, numbers (no exponent form: years
     are kept to 4 decimal places) and enum strings.
+
+    `encode` writes two facts: the first stage's, with every field in ``fields``,
+    and the later stages', with only the fields they read (``later``, from
+    `pmpath.inference.compiler.Compiled.later_fields`). The first fact lists the
+    other fields first and then the later ones, so both are written from the same
+    pieces.
     """
 
-    def __init__(self, fields: tuple[tuple[str, str], ...]):
-        self._plan = tuple((section, field, f'"{section}__{field}":') for section, field in fields)
+    def __init__(
+        self, fields: tuple[tuple[str, str], ...], later: tuple[tuple[str, str], ...] = ()
+    ):
+        shared = set(later)
+        order = [f for f in fields if f not in shared] + [f for f in fields if f in shared]
+        self._plan = tuple(
+            (section, field, f'"{section}__{field}":', (section, field) in shared)
+            for section, field in order
+        )
 
-    def encode(self, profile: dict, derived: dict) -> str:
-        parts = ['{"sid":"%s","t":"profile"']
-        append = parts.append
-        for section, field, key in self._plan:
+    def encode(self, profile: dict, derived: dict) -> tuple[str, str]:
+        """The first stage's fact and the later stages' fact, as JSON text."""
+        first = ['{"sid":"%s","t":"profile"']
+        later = ['{"sid":"%s","t":"profile"']
+        for section, field, key, shared in self._plan:
             value = (derived if section == "derived" else profile[section]).get(field)
             if value is None:
                 continue
             kind = type(value)
             if kind is bool:
-                append(key + ("true" if value else "false"))
+                text = key + ("true" if value else "false")
             elif kind is int or kind is float:
-                append(key + repr(value))
+                text = key + repr(value)
             else:
-                append(key + json.dumps(value).replace("%", "%%"))
-        return ",".join(parts) + "}"
+                text = key + json.dumps(value).replace("%", "%%")
+            first.append(text)
+            if shared:
+                later.append(text)
+        return ",".join(first) + "}", ",".join(later) + "}"

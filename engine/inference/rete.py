@@ -93,10 +93,11 @@ class DurableSession:
             self.close()
             raise EngineError(f"durable_rules rejected the compiled ruleset: {exc}") from exc
 
-    def run_encoded(self, facts: list[str]) -> list[str]:
-        """Assert one profile's facts, each JSON text starting ``{"sid":"%s",`` (see
-        `pmpath.inference.facts.FactEncoder`), the first of them the profile fact;
-        return the ids of the rules that fired."""
+    def run_encoded(self, facts: tuple[str, str]) -> list[str]:
+        """Run one profile given as its two facts, each JSON text starting
+        ``{"sid":"%s",`` (see `pmpath.inference.facts.FactEncoder`): the first stage's
+        fact and the later stages' (the fields they read, flags to come); return the
+        ids of the rules that fired."""
         with self._lock:
             if self.backend == "lean":
                 return self._run_lean(facts)
@@ -113,17 +114,19 @@ class DurableSession:
             + "}"
         )
 
-    def _messages(self, stage: int, facts: list[str], sid: str, fired: list[str]) -> list[str]:
-        """What ``stage`` asserts for state ``sid``: the profile's facts in stage 0, the
-        profile fact (the first) with the flags of what fired so far above it."""
+    def _messages(
+        self, stage: int, facts: tuple[str, str], sid: str, fired: list[str]
+    ) -> list[str]:
+        """What ``stage`` asserts for state ``sid``: the first fact in stage 0, the later
+        stages' fact with the flags of what fired so far above it."""
         if stage == 0:
-            return [f % sid for f in facts]
-        return [self._stage_fact(facts[0] % sid, fired)]
+            return [facts[0] % sid]
+        return [self._stage_fact(facts[1] % sid, fired)]
 
     # -- lean driver ----------------------------------------------------------
     RECYCLE = 1000
 
-    def _run_lean(self, facts: list[str]) -> list[str]:
+    def _run_lean(self, facts: tuple[str, str]) -> list[str]:
         sid = self._lean_sid
         fired: list[str] = []
         asserted: list[list[str]] = [[] for _ in self._handles]
@@ -164,7 +167,9 @@ class DurableSession:
             template = asserts[rule_id]
             if template is not None:
                 fact = template % sid
-                if assert_fact(handle, fact)[0] == _OK:  # _OBSERVED: already known
+                # a fact already asserted (another rule concluded it) is not asserted
+                # again: durable would only answer _OBSERVED
+                if fact not in asserted and assert_fact(handle, fact)[0] == _OK:
                     add_asserted(fact)
             message = complete(handle, state)
 
@@ -192,7 +197,7 @@ class DurableSession:
                 _dre.delete_state(handle, sid)
 
     # -- host driver ----------------------------------------------------------
-    def _run_host(self, facts: list[str]) -> list[str]:
+    def _run_host(self, facts: tuple[str, str]) -> list[str]:
         host = self._host
         sid = str(next(self._sids))
         host.fired[sid] = fired = []

@@ -180,3 +180,20 @@ def test_the_lean_driver_recycles_its_state_without_changing_answers(engine):
         engine.recommend(PM)
     assert session._lean_sid != sid
     assert engine.recommend(PM).to_json() == first
+
+
+def test_the_later_stages_fact_holds_just_the_fields_their_rules_read(engine):
+    compiled = engine.compiled
+    keys = {f"{section}__{field}": (section, field) for section, field in compiled.fields}
+    read_later = {
+        keys[key]
+        for stage in compiled.stages[1:]
+        for key in keys
+        if f'"{key}"' in json.dumps(stage.definition)
+    }
+    assert set(compiled.later_fields) == read_later
+    assert len(compiled.later_fields) < len(compiled.fields)  # a smaller fact
+    first, later = engine._encoder.encode(*engine.prepare(TOP))
+    first, later = json.loads(first % "1"), json.loads(later % "1")
+    assert set(later) - {"sid", "t"} == {k for k in first if keys.get(k) in read_later}
+    assert {k: first[k] for k in later} == later  # the same values, in fewer keys
