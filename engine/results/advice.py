@@ -60,6 +60,10 @@ def _build_question_plan(model: Model) -> tuple:
     return fields, work, order, index
 
 
+#: sets of questions kept per model before that memo starts afresh
+QUESTIONS_KEPT = 8192
+
+
 def _find_questions(
     model: Model,
     profile: dict,
@@ -67,11 +71,48 @@ def _find_questions(
     possible: str,
     unknown: frozenset[str],
     strengthen: list[str],
-) -> list[tuple[str, dict]]:
+) -> tuple[tuple[str, dict], ...]:
     """The fields the questions ask, most decisive first, each with the rungs it
     settles and what it changes (`_questions_for` puts them in words), from the
-    conclusions they read (a summary keeps them per set of decisions) and the profile
-    (which fields are not given)."""
+    conclusions they read and the profile (which fields are not given).
+
+    Kept per model for each set of what they read (the conclusions, and which of
+    the fields a question can ask are not given): the entries are shared, read them
+    only."""
+    kept, asked = memo(model, "questions-found", _new_questions_memo)
+    key = (
+        level_id,
+        possible,
+        unknown,
+        tuple(strengthen),
+        tuple([profile[section].get(name) is None for section, name in asked]),
+    )
+    found = kept.get(key)
+    if found is None:
+        if len(kept) >= QUESTIONS_KEPT:
+            kept.clear()
+        found = kept[key] = tuple(
+            _work_out_questions(model, profile, level_id, possible, unknown, strengthen)
+        )
+    return found
+
+
+def _new_questions_memo(model: Model) -> tuple[dict, tuple[tuple[str, str], ...]]:
+    """An empty memo, and every (section, field) a question can ask about."""
+    fields_of, work_fields, _, _ = _question_plan(model)
+    asked = {(s, n): None for fields in fields_of.values() for _, s, n in fields}
+    asked.update({(s, n): None for _, s, n in work_fields})
+    return {}, tuple(asked)
+
+
+def _work_out_questions(
+    model: Model,
+    profile: dict,
+    level_id: str,
+    possible: str,
+    unknown: frozenset[str],
+    strengthen: list[str],
+) -> list[tuple[str, dict]]:
     k = model.knowledge
     fields_of, work_fields, order, index = _question_plan(model)
     here = k.level_by_id[level_id].index
@@ -131,7 +172,7 @@ def _questions_for(rec: Recommendation) -> list[dict]:
             {
                 "field": dotted,
                 "question": asked["question"] if asked else f"What is your {dotted}?",
-                "settles": entry["settles"],
+                "settles": list(entry["settles"]),  # the entry is shared
                 "changes": [
                     c for c in ("level", "gaps", "specialization") if c in entry["changes"]
                 ],

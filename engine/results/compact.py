@@ -7,7 +7,9 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import weakref
+from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
@@ -158,6 +160,56 @@ class _RuleEvidence:
         return "".join(parts)
 
 
+class _Waits:
+    """JSON text with a hole wherever a requirement's time to go goes: the next level
+    and the steps are the same text for every profile with the same gaps, whatever
+    its years, but for the time to go ("about 1.6 more years in product")."""
+
+    __slots__ = ("parts",)
+    _MARK = re.compile(r"<<pmpath-time-to-go:([^<>]+)>>")
+
+    def __init__(self, parts: list[str]):
+        #: text, requirement, text, requirement, ..., text
+        self.parts = parts
+
+    @classmethod
+    def made(
+        cls, rec: Recommendation, waits: dict[str, str | None], build: Callable[[], str]
+    ) -> str | _Waits | None:
+        """``build()``'s text with a hole for each time to go in ``waits`` (the ones in
+        the cache key); None if it read another one (then it is not to be kept)."""
+        real = rec.time_to_go
+        others = []
+
+        def marked(requirement: str) -> str | None:
+            if requirement in waits:
+                if waits[requirement] is None:
+                    return None
+                return f"<<pmpath-time-to-go:{requirement}>>"
+            wait = real(requirement)
+            if wait is not None:
+                others.append(requirement)
+            return wait
+
+        rec.time_to_go = marked  # the builders call it; the instance's, for this build only
+        try:
+            text = build()
+        finally:
+            del rec.time_to_go
+        if others:
+            return None
+        parts = cls._MARK.split(text)
+        return text if len(parts) == 1 else cls(parts)
+
+    def fill(self, waits: dict[str, str | None]) -> str:
+        parts = self.parts
+        out = [parts[0]]
+        for i in range(1, len(parts), 2):
+            out.append(encode_basestring(waits[parts[i]])[1:-1])  # inside a JSON string
+            out.append(parts[i + 1])
+        return "".join(out)
+
+
 class _LevelPart:
     __slots__ = ("after", "before", "items", "level", "next_level")
 
@@ -210,8 +262,9 @@ class _CompactCodec:
         self._levels: dict[frozenset, _LevelPart] = {}
         self._specs: dict[frozenset, _SpecPart] = {}
         self._paths: dict[frozenset, _PathPart] = {}
-        self._next: dict[tuple, str] = {}
-        self._steps: dict[tuple, str] = {}
+        self._next: dict[tuple, str | _Waits] = {}
+        self._steps: dict[tuple, str | _Waits] = {}
+        self._step_items: dict[tuple, str] = {}
 
     def _cone(self, preds: list[Pred]) -> frozenset[int]:
         """Places (in rule order) of every rule that ``preds`` may rest on, transitively."""
@@ -258,11 +311,14 @@ class _CompactCodec:
         order = self.order
         places = sorted({order[i] for i in rec.fired if i in order})
         fired = frozenset(places)
-        # the time to go of a years gap reads the profile's years: part of every key
-        tenure = tuple(
-            (place, rec.time_to_go(self.tenure_gaps[place]))
+        # the time to go of a years gap reads the profile's years: part of the level
+        # block's key; the next level and the steps keep a hole for it (`_Waits`)
+        waits = {
+            self.tenure_gaps[place]: rec.time_to_go(self.tenure_gaps[place])
             for place in sorted(fired & self.tenure_gaps.keys())
-        )
+        }
+        tenure = tuple(waits.items())
+        shown = tuple(req for req, wait in tenure if wait is not None)
         level_key = (fired & self.level_key, tenure)
         level = self._levels.get(level_key)
         spec = self._specs.get(fired & self.spec_cone)
@@ -277,15 +333,28 @@ class _CompactCodec:
             if path is None:
                 path = self._path_part(rec, fired & self.path_cone)
         level_id = level.level
-        next_key = (level_id, fired & self.gap_rules, tenure)
+        next_key = (level_id, fired & self.gap_rules, shown)
         next_text = self._next.get(next_key)
         if next_text is None:
-            next_text = self._remember(self._next, next_key, _dumps(rec._next_level_block()))
+            next_text = self._kept(
+                self._next, next_key, rec, waits, lambda: _dumps(rec._next_level_block())
+            )
         # steps read the specialization too (a step in a specialist's own terms)
-        steps_key = (level_id, fired & self.step_rules, spec.specialization, tenure)
+        steps_key = (level_id, fired & self.step_rules, spec.specialization, shown)
         steps_text = self._steps.get(steps_key)
         if steps_text is None:
-            steps_text = self._remember(self._steps, steps_key, self._steps_text(rec))
+            specialization = spec.specialization
+            steps_text = self._kept(
+                self._steps,
+                steps_key,
+                rec,
+                waits,
+                lambda: self._steps_text(rec, level_id, specialization),
+            )
+        if next_text.__class__ is not str:
+            next_text = next_text.fill(waits)
+        if steps_text.__class__ is not str:
+            steps_text = steps_text.fill(waits)
         # the conclusions (warnings() needs some) follow from the fired rules alone
         state = rec.__dict__
         state.setdefault("level", level_id)
@@ -364,8 +433,37 @@ class _CompactCodec:
         part.items = self._evidence(rec.support(("path", rec.path))) if rec.path else ()
         return self._remember(self._paths, key, part)
 
-    def _steps_text(self, rec: Recommendation) -> str:
-        return "[" + ",".join(_dumps(rec._step_item(step_id)) for step_id in rec.steps) + "]"
+    def _steps_text(self, rec: Recommendation, level_id: str, specialization: str) -> str:
+        """The steps, each item's text kept on its own: a list of steps is often new when
+        its items are not."""
+        concluded = rec._concluded
+        items = self._step_items
+        texts = []
+        for step_id in rec.steps:
+            rules = concluded[("step", step_id)]
+            # what an item reads besides its step: the rules that suggested it (its why),
+            # the level (where it leads), the specialization (in your terms) and the
+            # time to go of a gap of years (a hole while the list is made: see `_Waits`)
+            waits = tuple(rec.time_to_go(r.gap) for r in rules if r.gap is not None)
+            key = (step_id, tuple(r.id for r in rules), level_id, specialization, waits)
+            text = items.get(key)
+            if text is None:
+                text = self._remember(items, key, _dumps(rec._step_item(step_id)))
+            texts.append(text)
+        return "[" + ",".join(texts) + "]"
+
+    def _kept(
+        self,
+        cache: dict,
+        key: Any,
+        rec: Recommendation,
+        waits: dict[str, str | None],
+        build: Callable[[], str],
+    ) -> str | _Waits:
+        """``build()``'s text, kept under ``key`` with holes for the ``waits``; made
+        afresh and not kept if it reads a time to go outside them."""
+        made = _Waits.made(rec, waits, build)
+        return build() if made is None else self._remember(cache, key, made)
 
     @staticmethod
     def _remember(cache: dict, key: Any, value: Any) -> Any:

@@ -194,7 +194,7 @@ class Recommendation:
         return _questions_for(self)
 
     @cached
-    def _questions_found(self) -> list[tuple[str, dict]]:
+    def _questions_found(self) -> tuple[tuple[str, dict], ...]:
         return _find_questions(
             self.model, self.profile, self.level, self.possible, self.unknown, self.strengthen
         )

@@ -119,3 +119,23 @@ def test_fit_scores_on_what_is_known_and_says_what_the_unknowns_could_bring(engi
     assert {r["id"]: r["status"] for rung in d["rungs"] for r in rung["requirements"]}[
         "senior_pm.leads-pms"
     ] == "unknown"
+
+
+def test_questions_kept_per_set_of_what_they_read_are_each_profiles_own(monkeypatch):
+    from strategies import bench_batch
+
+    from pmpath import Engine
+    from pmpath.results import advice
+
+    monkeypatch.setattr(advice, "QUESTIONS_KEPT", 40)  # overflow and refill too
+    engine = Engine.load()  # its own model: nothing kept yet
+    asked = 0
+    for profile in bench_batch().synthetic_profiles(800, seed=21):
+        rec = engine.recommend(profile)
+        args = (rec.profile, rec.level, rec.possible, rec.unknown, rec.strengthen)
+        worked_out = advice._work_out_questions(engine.model, *args)
+        assert rec._questions_found == tuple(worked_out)
+        asked += bool(worked_out)
+    kept, _ = engine.model._memo["questions-found"]
+    assert 0 < len(kept) <= 40 and asked > 400
+    engine.close()

@@ -174,3 +174,26 @@ def test_an_inconsistent_ruleset_fails_the_same_way_in_both(engine):
     broken = Recommendation(rec.model, rec.profile, rec.derived, (*rec.fired, extra, other_level))
     with pytest.raises(EngineError, match="level facts"):
         broken.to_json(indent=None)
+
+
+def test_kept_next_level_and_steps_carry_each_profiles_own_time_to_go(engine):
+    # the same answer but for the years: the next level and the steps are kept text
+    # with a hole for the time to go, filled per profile
+    codec = compact_module._codec_for(engine.model)
+    waits, texts = set(), []
+    for years in (3, 3.5, 4.2, 3.5):
+        profile = {
+            "experience": {"total_years": 9, "product_years": years},
+            "track_record": {"launches": 4},
+            "scope": {"owns_roadmap": True, "strategy_horizon_months": 6},
+        }
+        rec = engine.recommend(profile)
+        text = rec.to_json(indent=None)
+        assert text == _plain(_fresh(rec))
+        gaps = json.loads(text)["next_level"]["gaps"]
+        waits.add(tuple(g["time_to_go"] for g in gaps if g["time_to_go"]))
+        texts.append(text)
+    assert len(waits) == 3  # three different times to go, each where it belongs
+    assert texts[1] == texts[3]
+    assert any(isinstance(t, compact_module._Waits) for t in codec._next.values())
+    assert any(isinstance(t, compact_module._Waits) for t in codec._steps.values())
