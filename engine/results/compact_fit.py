@@ -17,11 +17,12 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from pmpath.model.memo import memo
-from pmpath.results.compact import _dumps, _scalar_json
+from pmpath.results.compact import _codec_for, _dumps, _scalar_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.explain.why import ConditionCheck, RuleCheck
     from pmpath.results.fit import Fit, RequirementCheck, RungCheck
+    from pmpath.results.recommendation import Recommendation
 
 #: fit output v1's members, in order: those before the rungs, and those after
 _BEFORE = (
@@ -109,12 +110,43 @@ class _FitCodec:
 
 def fit_json(fit: Fit) -> str:
     """Fit output v1 as compact JSON, byte-identical to ``json.dumps`` of ``to_dict()``."""
-    codec = memo(fit.recommendation.model, "fit-json", _FitCodec)
-    members = fit._members()
+    rec = fit.recommendation
+    codec = memo(rec.model, "fit-json", _FitCodec)
+    members = fit._members(evidence=False)
     before = {k: members[k] for k in _BEFORE}
-    after = {k: v for k, v in members.items() if k not in before}
+    candidate = members["candidate"]
+    after = {k: v for k, v in members.items() if k not in before and k != "candidate"}
     rungs = ",".join([codec.rung(r) for r in fit.rungs])
-    return f'{_dumps(before)[:-1]},"rungs":[{rungs}],{_dumps(after)[1:]}'
+    evidence = _Evidence(rec)
+    level, spec, shape = candidate["level"], candidate["specialization"], candidate["shape"]
+    # each part's evidence is its last member: the part without it, then the list
+    candidate_text = (
+        f'{{"level":{_dumps(level)[:-1]},"evidence":{evidence(("level", level["id"]))}}}'
+        f',"relation":{_dumps(candidate["relation"])}'
+        f',"specialization":{_dumps(spec)[:-1]}'
+        f',"evidence":{evidence(("specialization", spec["id"]))}}}'
+        f',"shape":{_dumps(shape)[:-1]},"evidence":{evidence(("shape", shape["id"]))}}}}}'
+    )
+    return (
+        f'{_dumps(before)[:-1]},"rungs":[{rungs}],"candidate":{candidate_text},{_dumps(after)[1:]}'
+    )
+
+
+class _Evidence:
+    """The evidence lists of a fit's candidate, from output v1's kept evidence texts
+    (`pmpath.results.compact`): the same items as the recommendation's."""
+
+    def __init__(self, rec: Recommendation):
+        codec = _codec_for(rec.model)
+        self.rec, self.items, self.order = rec, codec.items, codec.order
+
+    def __call__(self, pred: tuple[str, str]) -> str:
+        rec, items, order = self.rec, self.items, self.order
+        texts = []
+        for rule in rec.support(pred):
+            item = items[order[rule.id]]
+            texts.append(item if item.__class__ is str else item.render(rec.profile, rec.derived))
+        return "[" + ",".join(texts) + "]"
 
 
 __all__ = ["fit_json"]

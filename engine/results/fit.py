@@ -402,9 +402,10 @@ class Fit:
         """Fit output v1, plain JSON types only (schema: ``fit.schema.json``)."""
         return self._members(rungs=True)
 
-    def _members(self, rungs: bool = False) -> dict:
-        """Fit output v1's members; the rungs (the largest part) only when ``rungs``:
-        `pmpath.results.compact_fit` writes them straight to text."""
+    def _members(self, rungs: bool = False, evidence: bool = True) -> dict:
+        """Fit output v1's members; the rungs (the largest part) only when ``rungs``, the
+        candidate's evidence lists only when ``evidence``: `pmpath.results.compact_fit`
+        writes those straight to text."""
         rec = self.recommendation
         k = rec.model.knowledge
         level = k.level_by_id[self.level]
@@ -437,21 +438,31 @@ class Fit:
                     "title": level.title,
                     "kwan_level": level.kwan_level,
                     "kwan_name": level.kwan_name,
-                    "evidence": [_evidence(rec, r) for r in rec.support(("level", level.id))],
+                    "evidence": (
+                        [_evidence(rec, r) for r in rec.support(("level", level.id))]
+                        if evidence
+                        else None
+                    ),
                 },
                 "relation": self.relation,
                 "specialization": {
                     "id": spec["id"],
                     "title": spec["title"],
                     "work_type": spec["work_type"],
-                    "evidence": [
-                        _evidence(rec, r) for r in rec.support(("specialization", spec["id"]))
-                    ],
+                    "evidence": (
+                        [_evidence(rec, r) for r in rec.support(("specialization", spec["id"]))]
+                        if evidence
+                        else None
+                    ),
                 },
                 "shape": {
                     "id": shape["id"],
                     "title": shape["title"],
-                    "evidence": [_evidence(rec, r) for r in rec.support(("shape", self.shape))],
+                    "evidence": (
+                        [_evidence(rec, r) for r in rec.support(("shape", self.shape))]
+                        if evidence
+                        else None
+                    ),
                 },
             },
             "specialization_match": (
@@ -461,6 +472,10 @@ class Fit:
         }
         if not rungs:
             del out["rungs"]
+        if not evidence:
+            for part in out["candidate"].values():
+                if isinstance(part, dict):
+                    del part["evidence"]
         return out
 
     def to_json(self, indent: int | None = 2) -> str:
