@@ -104,7 +104,8 @@ class ConditionCheck:
         return f"{' or '.join(meanings)} ({self.condition})"
 
     def to_dict(self) -> dict:
-        out: dict = {"condition": self.condition, "holds": self.holds, "values": self.values}
+        # a copy: a check may be kept and shared between fits (`pmpath.results.score`)
+        out: dict = {"condition": self.condition, "holds": self.holds, "values": dict(self.values)}
         if self.via:
             out["via"] = [r.to_dict() for r in self.via]
         return out

@@ -45,6 +45,10 @@ def _head(fixed: tuple[tuple[str, Any], ...], then: str) -> str:
     return "{" + members[1:] + f',"{then}":'
 
 
+#: requirement texts kept per model before that cache starts afresh
+_TEXTS_KEPT = 8192
+
+
 class _FitCodec:
     """Encoded fragments, kept per model: texts that do not change between candidates."""
 
@@ -54,6 +58,7 @@ class _FitCodec:
         self.keys: dict[str, str] = {}
         self.requirements: dict[tuple[str, str, str, str], str] = {}
         self.rungs: dict[tuple[str, str, int], str] = {}
+        self.texts: dict[int, tuple[RequirementCheck, str]] = {}
 
     def rule(self, check: RuleCheck) -> str:
         key = (check.rule, check.because, check.source)
@@ -83,6 +88,18 @@ class _FitCodec:
         return text + "}"
 
     def requirement(self, req: RequirementCheck) -> str:
+        # a check kept by `assess` is one object shared by every fit with the same
+        # values: its text is kept with it (by identity; the entry holds the object)
+        kept = self.texts.get(id(req))
+        if kept is not None and kept[0] is req:
+            return kept[1]
+        text = self._requirement(req)
+        if len(self.texts) >= _TEXTS_KEPT:
+            self.texts.clear()
+        self.texts[id(req)] = (req, text)
+        return text
+
+    def _requirement(self, req: RequirementCheck) -> str:
         key = (req.id, req.level, req.description, req.source)
         head = self.requirements.get(key)
         if head is None:

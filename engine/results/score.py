@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from pmpath.errors import EngineError, KnowledgeError, Problem
 from pmpath.explain.possible import could_hold
-from pmpath.explain.why import Explainer
+from pmpath.explain.why import MAX_VIA_DEPTH, Explainer
+from pmpath.explain.why import _plan as _explain_plan
 from pmpath.model.memo import memo
+from pmpath.model.rules import FactPattern
 from pmpath.profile.fields import sections
 from pmpath.results.fit import (
     Fit,
@@ -25,7 +27,9 @@ from pmpath.results.fit import (
 from pmpath.words import article, figure
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pmpath.model import Model
     from pmpath.model.knowledge import Knowledge
+    from pmpath.model.rules import Rule, RuleSet
     from pmpath.results.recommendation import Recommendation
 
 
@@ -61,16 +65,43 @@ def assess(
     assessed_up_to = here + 1  # durable_rules assessed every rung up to the next one
     gaps = set(rec.gaps)
 
+    reads = memo(model, "fit-reads", _requirement_reads)
+    kept = memo(model, "fit-checks", _new_kept)
+    derived = explainer.derived
     rungs = []
     for lv in k.levels[1 : level.index + 1]:
         checks = []
         cross = lv.index <= assessed_up_to
         for req in lv.requirements:
-            rules = tuple(
-                explainer.rule(r) for r in model.ruleset.concluders.get(("met", req.id), ())
-            )
-            met = any(r.holds for r in rules)
-            status = "met" if met else "unknown" if could_hold(model, req.id, facts) else "unmet"
+            # a requirement's check follows from the values and derived facts its rules
+            # read: kept per model for each set of them (the same object, shared)
+            read = reads.get(req.id)
+            key = check = None
+            if read is not None:
+                fields, preds = read
+                key = (
+                    req.id,
+                    cross,
+                    tuple([_exactly(facts[section].get(name)) for section, name in fields]),
+                    tuple([pred in derived for pred in preds]),
+                )
+                check = kept.get(key)
+            if check is None:
+                rules = tuple(
+                    explainer.rule(r) for r in model.ruleset.concluders.get(("met", req.id), ())
+                )
+                met = any(r.holds for r in rules)
+                status = (
+                    "met" if met else "unknown" if could_hold(model, req.id, facts) else "unmet"
+                )
+                check = RequirementCheck(
+                    req.id, lv.id, req.description, req.source, met, cross, rules, status
+                )
+                if key is not None:
+                    if len(kept) >= CHECKS_KEPT:
+                        kept.clear()
+                    kept[key] = check
+            met = check.met
             if cross:
                 engine_met = ("met", req.id) in fired_preds
                 engine_gap = req.id in gaps
@@ -82,11 +113,7 @@ def assess(
                         f"{', reported as a gap' if engine_gap else ''}): the rules are read "
                         "differently by durable_rules and the reference evaluator"
                     )
-            checks.append(
-                RequirementCheck(
-                    req.id, lv.id, req.description, req.source, met, cross, rules, status
-                )
-            )
+            checks.append(check)
         rungs.append(RungCheck(lv.id, lv.title, lv.kwan_level, tuple(checks)))
 
     match = _match(rec, specialization, weights) if specialization is not None else None
@@ -104,6 +131,66 @@ def assess(
         warnings=tuple(_warnings(rec, specialization)),
         recommendation=rec,
     )
+
+
+#: requirement checks kept per model before that memo starts afresh
+CHECKS_KEPT = 8192
+
+
+def _new_kept(model: Model) -> dict:
+    return {}
+
+
+def _exactly(value: Any) -> Any:
+    """A value as a key part that tells apart what prints apart: 1, 1.0 and True;
+    0.0 and -0.0."""
+    if value is None:
+        return None
+    if value.__class__ is float:
+        return (float, repr(value))
+    return (value.__class__, value)
+
+
+def _requirement_reads(model: Model) -> dict[str, tuple | None]:
+    """Per requirement, what its check reads: the (section, field) of every value and
+    every derived fact that its `met` rules read (followed through derived facts as
+    the ungated explainer follows them) and its `possible` rules read. None for a
+    requirement whose rules read a value anywhere (a ``*`` section)."""
+    ruleset = model.ruleset
+    own = _explain_plan(ruleset).own
+    return {req: _reads(ruleset, own, req) for req in model.knowledge.requirements}
+
+
+def _reads(ruleset: RuleSet, own: dict, req: str) -> tuple | None:
+    fields: dict[tuple[str, str], None] = {}
+    preds: dict = {}
+
+    def section_fields(p) -> bool:
+        if p.section in ("*", ""):
+            return False
+        fields.update(((p.section, t.field), None) for t in p.tests.tests())
+        return True
+
+    def walk(rule: Rule, depth: int, seen: frozenset) -> bool:
+        exact = True
+        for p in own[rule.id].when:
+            if not isinstance(p, FactPattern):
+                exact = section_fields(p) and exact
+                continue
+            preds[p.pred] = None
+            if depth < MAX_VIA_DEPTH and p.pred not in seen:
+                for r in ruleset.concluders.get(p.pred, ()):
+                    exact = walk(r, depth + 1, seen | {p.pred}) and exact
+        return exact
+
+    exact = True
+    for rule in ruleset.concluders.get(("met", req), ()):
+        exact = walk(rule, 0, frozenset()) and exact
+    for rule in ruleset.concluders.get(("possible", req), ()):
+        for p in rule.when:  # `could_hold` reads no derived fact
+            if not isinstance(p, FactPattern):
+                exact = section_fields(p) and exact
+    return (tuple(fields), tuple(preds)) if exact else None
 
 
 def _weights(k: Knowledge) -> dict[str, Fraction]:

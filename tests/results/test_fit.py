@@ -388,6 +388,40 @@ def test_fit_is_deterministic_across_calls_and_engines(engine):
 
 
 # -- errors --------------------------------------------------------------------------------
+def test_kept_requirement_checks_are_each_candidates_own(monkeypatch):
+    from strategies import bench_batch
+
+    from pmpath.results import score
+
+    monkeypatch.setattr(score, "CHECKS_KEPT", 40)  # overflow and refill too
+    kept_engine, fresh_engine = Engine.load(), Engine.load()  # models of their own
+    fresh_engine.model._memo["fit-reads"] = {}  # no requirement kept: worked out each time
+    profiles = list(bench_batch().synthetic_profiles(300, seed=17))
+    # the same numbers written as int and float, and 0.0 and -0.0, print apart
+    base = {"experience": {"total_years": 9, "product_years": 3}, "track_record": {}}
+    for years, launches in ((3, 0), (3.0, 0), (3, 0.0), (3, -0.0), (3.0, 0)):
+        profiles.append(
+            {**base, "experience": {"total_years": 9, "product_years": years}}
+            | {"track_record": {"launches": launches}}
+        )
+    try:
+        for profile in profiles:
+            for role in ("pm", "director"):
+                kept = kept_engine.fit(profile, role)
+                fresh = fresh_engine.fit(profile, role)
+                assert kept.to_json(indent=None) == fresh.to_json(indent=None)
+                assert kept.to_dict() == fresh.to_dict()
+        checks = kept_engine.model._memo["fit-checks"]
+        assert 0 < len(checks) <= 40
+        assert (
+            "fit-checks" not in fresh_engine.model._memo
+            or not fresh_engine.model._memo["fit-checks"]
+        )
+    finally:
+        kept_engine.close()
+        fresh_engine.close()
+
+
 def test_an_unknown_role_is_a_clear_error_with_a_suggestion(engine):
     with pytest.raises(RoleError) as info:
         engine.fit(KWAME, role="senior")
