@@ -45,6 +45,9 @@ if TYPE_CHECKING:  # pragma: no cover
 # holds them byte-identical over many profiles.
 
 _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+#: where `_CompactCodec.render` leaves a recommendation's evidence lists as JSON text
+#: (fact -> list), for fit's compact JSON
+EVIDENCE_JSON = "_evidence_json"
 _CACHE_MAX = 4096  # texts kept per kind of part before that cache starts afresh
 
 
@@ -215,7 +218,8 @@ class _LevelPart:
 
 
 class _SpecPart:
-    __slots__ = ("after", "before", "items", "shape", "specialization")
+    #: items: the specialization's evidence, then the shape's (``own`` of them its own)
+    __slots__ = ("after", "before", "items", "own", "shape", "specialization")
 
 
 class _PathPart:
@@ -373,23 +377,29 @@ class _CompactCodec:
                 text = rendered[item] = item.render(profile, derived)
                 item = text
             trace.append(item)
+        level_evidence = ",".join([i if i.__class__ is str else rendered[i] for i in level.items])
+        spec_evidence = [i if i.__class__ is str else rendered[i] for i in spec.items]
+        own = spec.own
+        # the same lists are the evidence of a fit's candidate (`compact_fit`): kept on
+        # the recommendation, by the fact each supports
+        state[EVIDENCE_JSON] = {
+            ("level", level_id): "[" + level_evidence + "]",
+            ("specialization", spec.specialization): "[" + ",".join(spec_evidence[:own]) + "]",
+            ("shape", spec.shape): "[" + ",".join(spec_evidence[own:]) + "]",
+        }
         return self._top_template(rec) % {
             "profile": '{"id":'
             + _scalar_json(profile.get("id"))
             + ',"name":'
             + _scalar_json(profile.get("name"))
             + "}",
-            "level": level.before
-            + ",".join([i if i.__class__ is str else rendered[i] for i in level.items])
-            + level.after,
+            "level": level.before + level_evidence + level.after,
             "next_level": next_text,
             "path": path.text,
             "path_evidence": "["
             + ",".join([i if i.__class__ is str else rendered[i] for i in path.items])
             + "]",
-            "specialization": spec.before
-            + ",".join([i if i.__class__ is str else rendered[i] for i in spec.items])
-            + spec.after,
+            "specialization": spec.before + ",".join(spec_evidence) + spec.after,
             "next_steps": steps_text,
             "trace": "[" + ",".join(trace) + "]",
             "warnings": "[" + ",".join(map(_scalar_json, rec.warnings())) + "]",
@@ -421,9 +431,9 @@ class _CompactCodec:
         part.specialization, part.shape = rec.specialization, rec.shape
         before, after = _split(rec._specialization_block(_HOLE))
         part.before, part.after = before + "[", "]" + after
-        part.items = self._evidence(
-            rec.support(("specialization", rec.specialization)) + rec.support(("shape", rec.shape))
-        )
+        own = rec.support(("specialization", rec.specialization))
+        part.items = self._evidence(own + rec.support(("shape", rec.shape)))
+        part.own = len(own)
         return self._remember(self._specs, key, part)
 
     def _path_part(self, rec: Recommendation, key: frozenset) -> _PathPart:

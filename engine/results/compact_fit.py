@@ -17,7 +17,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from pmpath.model.memo import memo
-from pmpath.results.compact import _codec_for, _dumps, _scalar_json
+from pmpath.results.compact import EVIDENCE_JSON, _codec_for, _dumps, _scalar_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.explain.why import ConditionCheck, RuleCheck
@@ -159,6 +159,9 @@ class _Evidence:
 
     def __call__(self, pred: tuple[str, str]) -> str:
         rec, items, order = self.rec, self.items, self.order
+        made = rec.__dict__.get(EVIDENCE_JSON)  # output v1 was written already
+        if made is not None and pred in made:
+            return made[pred]
         texts = []
         for rule in rec.support(pred):
             item = items[order[rule.id]]

@@ -111,6 +111,21 @@ def test_fit_compact_json_of_a_pool_is_byte_identical_every_time(engine):
             assert text == fit.to_json(indent=None)  # the kept fragments change nothing
 
 
+def test_fit_compact_json_after_output_v1_reuses_its_evidence_identically(engine):
+    # in a batch with --role, output v1 is written first and fit JSON reads the
+    # candidate's evidence lists it left on the recommendation
+    used = 0
+    for profile in bench_batch().synthetic_profiles(300, seed=19):
+        rec = engine.recommend(profile)
+        rec.to_json(indent=None)
+        used += compact_module.EVIDENCE_JSON in rec.__dict__
+        for opening in (("pm", None), ("director", "growth")):
+            fit = assess(rec, *opening)
+            plain = json.dumps(fit.to_dict(), ensure_ascii=False, separators=(",", ":"))
+            assert fit.to_json(indent=None) == plain
+    assert used == 300
+
+
 def test_a_synthetic_pool_across_every_level_serialises_identically(engine):
     pool = list(bench_batch().synthetic_profiles(3000, seed=11))
     levels = set()
