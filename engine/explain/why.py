@@ -242,13 +242,21 @@ class Explainer:
         self._cache: dict[tuple, RuleCheck] = {}
 
     @classmethod
-    def ungated(cls, ruleset: RuleSet, facts: dict[str, dict], fired: Iterable[str]) -> Explainer:
+    def ungated(
+        cls,
+        ruleset: RuleSet,
+        facts: dict[str, dict],
+        fired: Iterable[str],
+        met_facts: bool = True,
+    ) -> Explainer:
         """Derived facts on the profile alone, rung gating stripped (role fit): what
-        fired, plus every `met` fact whose own conditions hold, on any rung."""
+        fired, plus every `met` fact whose own conditions hold, on any rung. Without
+        ``met_facts``, what fired only: enough to explain `met` rules, which read
+        profile fields and signals only (``pmpath validate``'s R107)."""
         explainer = cls(ruleset, facts, fired, own=True)
         derived = explainer.derived
         plan = _plan(ruleset)
-        for stratum in plan.met_strata:
+        for stratum in plan.met_strata if met_facts else ():
             pending = list(stratum)
             changed = True
             while changed:

@@ -59,7 +59,9 @@ def assess(
     weights = memo(k, "fit-weights", _weights)  # checked once per knowledge
 
     facts = sections(rec.profile, rec.derived)
-    explainer = Explainer.ungated(model.ruleset, facts, rec.fired)
+    # a requirement's rules read profile fields and signals only (R107), never a `met`
+    # fact: what fired is all the derived facts its explanations need
+    explainer = Explainer.ungated(model.ruleset, facts, rec.fired, met_facts=False)
     fired_preds = explainer.fired_preds
     here = k.level_by_id[rec.level].index
     assessed_up_to = here + 1  # durable_rules assessed every rung up to the next one
