@@ -27,13 +27,11 @@ Two ways to read derived facts, one per question:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from pmpath.inference.reference import (
-    compile_conditions,
     compile_pattern,
     group_holds,
     test_holds,
@@ -170,12 +168,9 @@ class _Plan:
     """What explaining needs from a ruleset, computed once per ruleset."""
 
     own: dict[str, Rule]  # rule id -> the rule without its injected conditions
-    met_strata: tuple[tuple[Rule, ...], ...]  # `met` rules (stripped), by stratum
     #: (rule id, stripped?) -> per condition of the rule: its words, the values it
     #: reads (key, field), and its check (``(facts, derived) -> bool``, compiled)
     conditions: dict[tuple[str, bool], tuple[tuple[str, tuple[tuple[str, str], ...], Any], ...]]
-    #: `met` rule id -> its stripped conditions, compiled
-    met_checks: dict[str, Any]
 
 
 def _plan(ruleset: RuleSet) -> _Plan:
@@ -187,18 +182,11 @@ def _build_plan(ruleset: RuleSet) -> _Plan:
     for rule in ruleset.rules:
         kept = tuple(p for p in rule.when if not (isinstance(p, FactPattern) and p.injected))
         own[rule.id] = rule if len(kept) == len(rule.when) else replace(rule, when=kept)
-    strata: dict[int, list[Rule]] = defaultdict(list)
-    for rule in ruleset.rules:
-        if rule.concludes[0] == "met":
-            strata[rule.stratum].append(own[rule.id])
     conditions = {}
     for rule in ruleset.rules:
         for stripped, checked in ((False, rule), (True, own[rule.id])):
             conditions[(rule.id, stripped)] = tuple(_condition_plan(p) for p in checked.when)
-    met_checks = {
-        rule.id: compile_conditions(rule.when) for stratum in strata.values() for rule in stratum
-    }
-    return _Plan(own, tuple(tuple(strata[s]) for s in sorted(strata)), conditions, met_checks)
+    return _Plan(own, conditions)
 
 
 def _condition_plan(
@@ -242,36 +230,11 @@ class Explainer:
         self._cache: dict[tuple, RuleCheck] = {}
 
     @classmethod
-    def ungated(
-        cls,
-        ruleset: RuleSet,
-        facts: dict[str, dict],
-        fired: Iterable[str],
-        met_facts: bool = True,
-    ) -> Explainer:
-        """Derived facts on the profile alone, rung gating stripped (role fit): what
-        fired, plus every `met` fact whose own conditions hold, on any rung. Without
-        ``met_facts``, what fired only: enough to explain `met` rules, which read
-        profile fields and signals only (``pmpath validate``'s R107)."""
-        explainer = cls(ruleset, facts, fired, own=True)
-        derived = explainer.derived
-        plan = _plan(ruleset)
-        for stratum in plan.met_strata if met_facts else ():
-            pending = list(stratum)
-            changed = True
-            while changed:
-                changed = False
-                waiting = []
-                for rule in pending:
-                    if rule.concludes in derived:
-                        continue
-                    if plan.met_checks[rule.id](facts, derived):
-                        derived.add(rule.concludes)
-                        changed = True
-                    else:
-                        waiting.append(rule)
-                pending = waiting
-        return explainer
+    def ungated(cls, ruleset: RuleSet, facts: dict[str, dict], fired: Iterable[str]) -> Explainer:
+        """Rules checked on the profile alone, rung gating stripped (role fit), against
+        the derived facts that fired: a `met` rule reads profile fields and signals
+        only (``pmpath validate``'s R107), never another rung's `met` fact."""
+        return cls(ruleset, facts, fired, own=True)
 
     @classmethod
     def as_fired(cls, rec: Recommendation) -> Explainer:

@@ -114,14 +114,12 @@ class DurableSession:
             + "}"
         )
 
-    def _messages(
-        self, stage: int, facts: tuple[str, str], sid: str, fired: list[str]
-    ) -> list[str]:
-        """What ``stage`` asserts for state ``sid``: the first fact in stage 0, the later
-        stages' fact with the flags of what fired so far above it."""
+    def _message(self, stage: int, facts: tuple[str, str], sid: str, fired: list[str]) -> str:
+        """The one fact ``stage`` asserts for state ``sid``: the first fact in stage 0,
+        the later stages' fact with the flags of what fired so far above it."""
         if stage == 0:
-            return [facts[0] % sid]
-        return [self._stage_fact(facts[1] % sid, fired)]
+            return facts[0] % sid
+        return self._stage_fact(facts[1] % sid, fired)
 
     # -- lean driver ----------------------------------------------------------
     RECYCLE = 1000
@@ -134,9 +132,9 @@ class DurableSession:
         clean = False
         try:
             for i, handle in enumerate(self._handles):
-                for message in self._messages(i, facts, sid, fired):
-                    _, states[i] = _dre.assert_fact(handle, message)
-                    asserted[i].append(message)
+                message = self._message(i, facts, sid, fired)
+                _, states[i] = _dre.assert_fact(handle, message)
+                asserted[i].append(message)
                 self._drain(handle, states[i], sid, fired, asserted[i])
             clean = all(
                 self._reset(handle, state, done)
@@ -203,11 +201,11 @@ class DurableSession:
         host.fired[sid] = fired = []
         try:
             for i, name in enumerate(self._stage_names):
-                # One fact per call: durable's Host raises MessageNotHandledException for a
-                # fact no rule matches, and for a batch it skips the actions of the rest.
-                for text in self._messages(i, facts, sid, fired):
-                    with contextlib.suppress(_durable.MessageNotHandledException):
-                        self._check(host.assert_fact(name, json.loads(text)))
+                # durable's Host raises MessageNotHandledException for a fact no rule
+                # matches (a stage where nothing fires for this profile)
+                text = self._message(i, facts, sid, fired)
+                with contextlib.suppress(_durable.MessageNotHandledException):
+                    self._check(host.assert_fact(name, json.loads(text)))
         except EngineError:
             raise
         except Exception as exc:

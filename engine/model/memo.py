@@ -26,6 +26,15 @@ def memo(owner: Any, name: str, build: Callable[[Any], T]) -> T:
         return store.setdefault(name, build(owner))
 
 
+def keep(cache: dict, key: Any, value: T, limit: int) -> T:
+    """``cache[key] = value``, the cache emptied first when it holds ``limit`` entries
+    (a bound on what is kept for what it read; the next profiles fill it again)."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
 def without_memo(state: dict) -> dict:
     """An owner's ``__dict__`` for pickling: everything but the memo."""
     return {k: v for k, v in state.items() if k != "_memo"}

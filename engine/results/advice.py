@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pmpath.explain.possible import _predicates, could_hold
-from pmpath.model.memo import memo
+from pmpath.model.memo import keep, memo
 from pmpath.model.rules import NO_PRIORITY, FactPattern, Rule
 from pmpath.profile.fields import sections
 
@@ -89,10 +89,11 @@ def _find_questions(
     )
     found = kept.get(key)
     if found is None:
-        if len(kept) >= QUESTIONS_KEPT:
-            kept.clear()
-        found = kept[key] = tuple(
-            _work_out_questions(model, profile, level_id, possible, unknown, strengthen)
+        found = keep(
+            kept,
+            key,
+            tuple(_work_out_questions(model, profile, level_id, possible, unknown, strengthen)),
+            QUESTIONS_KEPT,
         )
     return found
 

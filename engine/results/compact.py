@@ -13,7 +13,7 @@ from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
-from pmpath.model.memo import memo
+from pmpath.model.memo import keep, memo
 from pmpath.model.rules import FactPattern, Pred, Rule
 from pmpath.results.advice import _is_tenure
 
@@ -424,7 +424,7 @@ class _CompactCodec:
         before, after = _split(rec._level_block(_HOLE))
         part.before, part.after = before + "[", "]" + after
         part.items = self._evidence(rec.support(("level", rec.level)))
-        return self._remember(self._levels, key, part)
+        return keep(self._levels, key, part, _CACHE_MAX)
 
     def _spec_part(self, rec: Recommendation, key: frozenset) -> _SpecPart:
         part = _SpecPart()
@@ -434,14 +434,14 @@ class _CompactCodec:
         own = rec.support(("specialization", rec.specialization))
         part.items = self._evidence(own + rec.support(("shape", rec.shape)))
         part.own = len(own)
-        return self._remember(self._specs, key, part)
+        return keep(self._specs, key, part, _CACHE_MAX)
 
     def _path_part(self, rec: Recommendation, key: frozenset) -> _PathPart:
         part = _PathPart()
         part.path = rec.path
         part.text = _dumps(rec.path)
         part.items = self._evidence(rec.support(("path", rec.path))) if rec.path else ()
-        return self._remember(self._paths, key, part)
+        return keep(self._paths, key, part, _CACHE_MAX)
 
     def _steps_text(self, rec: Recommendation, level_id: str, specialization: str) -> str:
         """The steps, each item's text kept on its own: a list of steps is often new when
@@ -458,7 +458,7 @@ class _CompactCodec:
             key = (step_id, tuple(r.id for r in rules), level_id, specialization, waits)
             text = items.get(key)
             if text is None:
-                text = self._remember(items, key, _dumps(rec._step_item(step_id)))
+                text = keep(items, key, _dumps(rec._step_item(step_id)), _CACHE_MAX)
             texts.append(text)
         return "[" + ",".join(texts) + "]"
 
@@ -473,14 +473,21 @@ class _CompactCodec:
         """``build()``'s text, kept under ``key`` with holes for the ``waits``; made
         afresh and not kept if it reads a time to go outside them."""
         made = _Waits.made(rec, waits, build)
-        return build() if made is None else self._remember(cache, key, made)
+        return build() if made is None else keep(cache, key, made, _CACHE_MAX)
 
-    @staticmethod
-    def _remember(cache: dict, key: Any, value: Any) -> Any:
-        if len(cache) >= _CACHE_MAX:
-            cache.clear()
-        cache[key] = value
-        return value
+
+def evidence_json(rec: Recommendation, pred: Pred) -> str:
+    """The JSON list of the evidence ``pred`` rests on: the text `_CompactCodec.render`
+    left on ``rec`` if it wrote output v1 already, else made from the kept items."""
+    made = rec.__dict__.get(EVIDENCE_JSON)
+    if made is not None and pred in made:
+        return made[pred]
+    codec = _codec_for(rec.model)
+    texts = []
+    for rule in rec.support(pred):
+        item = codec.items[codec.order[rule.id]]
+        texts.append(item if item.__class__ is str else item.render(rec.profile, rec.derived))
+    return "[" + ",".join(texts) + "]"
 
 
 def _codec_for(model: Model) -> _CompactCodec:

@@ -16,13 +16,12 @@ from __future__ import annotations
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
-from pmpath.model.memo import memo
-from pmpath.results.compact import EVIDENCE_JSON, _codec_for, _dumps, _scalar_json
+from pmpath.model.memo import keep, memo
+from pmpath.results.compact import _dumps, _scalar_json, evidence_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.explain.why import ConditionCheck, RuleCheck
     from pmpath.results.fit import Fit, RequirementCheck, RungCheck
-    from pmpath.results.recommendation import Recommendation
 
 #: fit output v1's members, in order: those before the rungs, and those after
 _BEFORE = (
@@ -93,11 +92,7 @@ class _FitCodec:
         kept = self.texts.get(id(req))
         if kept is not None and kept[0] is req:
             return kept[1]
-        text = self._requirement(req)
-        if len(self.texts) >= _TEXTS_KEPT:
-            self.texts.clear()
-        self.texts[id(req)] = (req, text)
-        return text
+        return keep(self.texts, id(req), (req, self._requirement(req)), _TEXTS_KEPT)[1]
 
     def _requirement(self, req: RequirementCheck) -> str:
         key = (req.id, req.level, req.description, req.source)
@@ -134,39 +129,19 @@ def fit_json(fit: Fit) -> str:
     candidate = members["candidate"]
     after = {k: v for k, v in members.items() if k not in before and k != "candidate"}
     rungs = ",".join([codec.rung(r) for r in fit.rungs])
-    evidence = _Evidence(rec)
+
     level, spec, shape = candidate["level"], candidate["specialization"], candidate["shape"]
     # each part's evidence is its last member: the part without it, then the list
     candidate_text = (
-        f'{{"level":{_dumps(level)[:-1]},"evidence":{evidence(("level", level["id"]))}}}'
+        f'{{"level":{_dumps(level)[:-1]},"evidence":{evidence_json(rec, ("level", level["id"]))}}}'
         f',"relation":{_dumps(candidate["relation"])}'
         f',"specialization":{_dumps(spec)[:-1]}'
-        f',"evidence":{evidence(("specialization", spec["id"]))}}}'
-        f',"shape":{_dumps(shape)[:-1]},"evidence":{evidence(("shape", shape["id"]))}}}}}'
+        f',"evidence":{evidence_json(rec, ("specialization", spec["id"]))}}}'
+        f',"shape":{_dumps(shape)[:-1]},"evidence":{evidence_json(rec, ("shape", shape["id"]))}}}}}'
     )
     return (
         f'{_dumps(before)[:-1]},"rungs":[{rungs}],"candidate":{candidate_text},{_dumps(after)[1:]}'
     )
-
-
-class _Evidence:
-    """The evidence lists of a fit's candidate, from output v1's kept evidence texts
-    (`pmpath.results.compact`): the same items as the recommendation's."""
-
-    def __init__(self, rec: Recommendation):
-        codec = _codec_for(rec.model)
-        self.rec, self.items, self.order = rec, codec.items, codec.order
-
-    def __call__(self, pred: tuple[str, str]) -> str:
-        rec, items, order = self.rec, self.items, self.order
-        made = rec.__dict__.get(EVIDENCE_JSON)  # output v1 was written already
-        if made is not None and pred in made:
-            return made[pred]
-        texts = []
-        for rule in rec.support(pred):
-            item = items[order[rule.id]]
-            texts.append(item if item.__class__ is str else item.render(rec.profile, rec.derived))
-        return "[" + ",".join(texts) + "]"
 
 
 __all__ = ["fit_json"]

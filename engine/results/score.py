@@ -13,7 +13,7 @@ from pmpath.errors import EngineError, KnowledgeError, Problem
 from pmpath.explain.possible import could_hold
 from pmpath.explain.why import MAX_VIA_DEPTH, Explainer
 from pmpath.explain.why import _plan as _explain_plan
-from pmpath.model.memo import memo
+from pmpath.model.memo import keep, memo
 from pmpath.model.rules import FactPattern
 from pmpath.profile.fields import sections
 from pmpath.results.fit import (
@@ -59,9 +59,7 @@ def assess(
     weights = memo(k, "fit-weights", _weights)  # checked once per knowledge
 
     facts = sections(rec.profile, rec.derived)
-    # a requirement's rules read profile fields and signals only (R107), never a `met`
-    # fact: what fired is all the derived facts its explanations need
-    explainer = Explainer.ungated(model.ruleset, facts, rec.fired, met_facts=False)
+    explainer = Explainer.ungated(model.ruleset, facts, rec.fired)
     fired_preds = explainer.fired_preds
     here = k.level_by_id[rec.level].index
     assessed_up_to = here + 1  # durable_rules assessed every rung up to the next one
@@ -100,9 +98,7 @@ def assess(
                     req.id, lv.id, req.description, req.source, met, cross, rules, status
                 )
                 if key is not None:
-                    if len(kept) >= CHECKS_KEPT:
-                        kept.clear()
-                    kept[key] = check
+                    keep(kept, key, check, CHECKS_KEPT)
             met = check.met
             if cross:
                 engine_met = ("met", req.id) in fired_preds

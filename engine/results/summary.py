@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pmpath.model.memo import memo
+from pmpath.model.memo import keep, memo
 from pmpath.results.advice import _find_questions
 from pmpath.results.recommendation import Recommendation, _warnings
 
@@ -61,13 +61,12 @@ class _SummaryPlan:
         if found is None:
             # a recommendation of the decisions alone: what it concludes is the same
             alone = Recommendation(self.model, rec.profile, rec.derived, tuple(sorted(key)))
-            found = (
-                _decided(alone),
-                (alone.level, alone.possible, alone.unknown, alone.strengthen),
+            found = keep(
+                self.kept,
+                key,
+                (_decided(alone), (alone.level, alone.possible, alone.unknown, alone.strengthen)),
+                MAX_KEPT,
             )
-            if len(self.kept) >= MAX_KEPT:
-                self.kept.clear()
-            self.kept[key] = found
         return found
 
 

@@ -422,29 +422,16 @@ def test_kept_requirement_checks_are_each_candidates_own(monkeypatch):
         fresh_engine.close()
 
 
-def test_the_derived_facts_a_fit_reads_need_no_met_facts_worked_out(engine):
-    # requirements read profile fields and signals only (R107), so role fit explains
-    # them with what fired; if a requirement ever read a `met` fact, this fails
-    from strategies import bench_batch
-
-    from pmpath.explain.why import Explainer
+def test_a_fit_reads_no_met_fact_so_what_fired_is_all_it_needs(engine):
+    # role fit explains requirements against the derived facts that fired, working
+    # out no `met` fact of its own: exact only while no requirement reads one (R107)
     from pmpath.model.memo import memo
-    from pmpath.profile.fields import sections
     from pmpath.results import score
 
-    model = engine.model
-    reads = memo(model, "fit-reads", score._requirement_reads)
+    reads = memo(engine.model, "fit-reads", score._requirement_reads)
     read = {pred for r in reads.values() for pred in r[1]}
     assert read  # signals
-    worked_out = 0
-    for profile in bench_batch().synthetic_profiles(300, seed=23):
-        rec = engine.recommend(profile)
-        facts = sections(rec.profile, rec.derived)
-        every = Explainer.ungated(model.ruleset, facts, rec.fired).derived
-        fired = Explainer.ungated(model.ruleset, facts, rec.fired, met_facts=False).derived
-        assert read & every == read & fired
-        worked_out += len(every - fired)
-    assert worked_out > 0  # the met facts worked out are real, and unread
+    assert all(kind not in ("met", "reached") for kind, _ in read)
 
 
 def test_an_unknown_role_is_a_clear_error_with_a_suggestion(engine):
