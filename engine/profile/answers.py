@@ -23,6 +23,7 @@ import yaml
 
 from pmpath.errors import AnswerError
 from pmpath.source import schemas
+from pmpath.source.documents import dump_yaml
 from pmpath.words import number
 
 NOT_KNOWN = object()
@@ -95,7 +96,7 @@ def with_answers(text: str, answers: dict[str, Any], fmt: str) -> tuple[str, boo
                 return edited, True
         except yaml.YAMLError:
             pass
-        return yaml.safe_dump(want, sort_keys=False, allow_unicode=True), False
+        return dump_yaml(want, sort_keys=False, allow_unicode=True), False
     return json.dumps(want, indent=2, ensure_ascii=False) + "\n", True
 
 

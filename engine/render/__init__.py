@@ -25,10 +25,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from pmpath.render.markdown import render_markdown
 from pmpath.render.text import DEFAULT_WIDTH, Style, plain, render_text
+from pmpath.source.documents import dump_yaml
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.results.recommendation import Recommendation
@@ -68,7 +67,7 @@ def render_json(rec: Recommendation) -> str:
 
 def render_yaml(rec: Recommendation) -> str:
     """Output v1 as YAML: the same keys, in the same order, as the JSON."""
-    return yaml.safe_dump(
+    return dump_yaml(
         rec.to_dict(), sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
     )
 

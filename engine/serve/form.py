@@ -13,11 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from pmpath.errors import AnswerError
 from pmpath.profile.answers import NOT_KNOWN, parse_answer
 from pmpath.source import schemas
+from pmpath.source.documents import dump_yaml
 from pmpath.words import number
 
 #: the suffix of a field's "I don't know" box
@@ -179,7 +178,7 @@ _YAML_HEAD = """\
 
 def profile_yaml(profile: Mapping[str, Any]) -> str:
     """The profile as a YAML file to keep (``pmpath recommend`` reads it)."""
-    body = yaml.safe_dump(dict(profile), sort_keys=False, allow_unicode=True, width=88)
+    body = dump_yaml(dict(profile), sort_keys=False, allow_unicode=True, width=88)
     return (
         _YAML_HEAD
         + ("schema_version: 1\n" if "schema_version" not in profile else "")

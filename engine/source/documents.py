@@ -315,6 +315,25 @@ def _scalar(node: yaml.Node) -> Any:
     return value
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, but a string holding a line break other than "\n" (NEL,
+    U+2028, U+2029) is double-quoted, where it is escaped: PyYAML writes it raw in a
+    plain or single-quoted scalar, which reads back as a space."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if any(c in text for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(data: Any, **options: Any) -> str:
+    """``yaml.safe_dump(data, **options)`` that reads back as the same data."""
+    return yaml.dump(data, Dumper=_Dumper, **options)
+
+
 def parse_json(text: str, file: str = "<string>", *, with_lines: bool = True) -> Document:
     """Parse JSON strictly (no NaN, no duplicate keys); lines are best effort."""
     try:

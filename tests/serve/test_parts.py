@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from strategies import profiles
 
@@ -188,6 +188,7 @@ def test_a_profile_goes_through_the_form_and_back_unchanged(profile):
 
 @settings(max_examples=100, deadline=None)
 @given(profiles())
+@example({"experience": {"total_years": 0, "product_years": 0}, "id": "\x85\u2028\u2029"})
 def test_the_downloaded_yaml_reads_back_as_the_same_profile(profile):
     text = profile_yaml(profile)
     assert parse_profile(text, "download.yaml").data == {"schema_version": 1, **profile}
