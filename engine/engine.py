@@ -54,7 +54,9 @@ class Engine:
             self.compiled, f"pmpath-{model.knowledge_version[:12]}", backend
         )
         self._reference: ReferenceEvaluator | None = None
-        self._encoder = FactEncoder(self.compiled.fields, self.compiled.later_fields)
+        self._encoder = FactEncoder(
+            self.compiled.fields, self.compiled.later_fields, self.compiled.keys
+        )
         self._implications = Implications(model.ruleset)
 
     @classmethod

@@ -43,7 +43,7 @@ from pmpath.model.memo import memo
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.model import Model
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pmpath.inference.facts import fact_key
 from pmpath.model.rules import (
@@ -85,6 +85,10 @@ class Compiled:
     #: the ``fields`` a stage above the first reads: all a later stage's fact needs
     #: (a smaller fact is cheaper to parse, match and retract)
     later_fields: tuple[tuple[str, str], ...] = ()
+    #: (section, field) -> its key on the profile fact: ``f<n>``, its place in
+    #: ``fields`` (durable hashes every key of a fact it reads, and copies the fact
+    #: into each fired rule's message: short keys cost less than ``section__field``)
+    keys: dict = field(default_factory=dict)
 
     @property
     def definition(self) -> dict:
@@ -170,9 +174,26 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
     )
     read_later = set().union(*(_keys_read(stages[n][0]) for n in sorted(stages)[1:]))
     later = tuple(f for f in fields if fact_key(*f) in read_later)
+    keys = {f: f"f{i}" for i, f in enumerate(fields)}
+    short = {fact_key(*f): key for f, key in keys.items()}
     return Compiled(
-        tuple(Stage(*stages[n]) for n in sorted(stages)), flags, tuple(fields), silent, later
+        tuple(Stage(_renamed(stages[n][0], short), stages[n][1]) for n in sorted(stages)),
+        flags,
+        tuple(fields),
+        silent,
+        later,
+        keys,
     )
+
+
+def _renamed(node, keys: dict[str, str]):
+    """A compiled definition with every profile key (``section__field``) renamed to
+    its short key (an operator, pattern name, flag or ``t`` is never a profile key)."""
+    if isinstance(node, dict):
+        return {keys.get(k, k): _renamed(v, keys) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_renamed(v, keys) for v in node]
+    return node
 
 
 def _keys_read(node) -> set[str]:

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import json
 
+#: durable_rules' id of the profile fact in each stage (one profile a state at a time);
+#: given, so durable need not hash the fact's properties to make one, and the fact
+#: is retracted by its id alone
+PROFILE_ID = "p"
+_HEAD = '{"sid":"%s","id":"' + PROFILE_ID + '","t":"profile"'
+
 
 def fact_key(section: str, field: str) -> str:
-    """The key of ``section.field`` in the flat profile fact."""
+    """The readable key of ``section.field`` in the flat profile fact, as the compiler
+    writes it (the registered rules and the fact use `Compiled.keys` instead)."""
     return f"{section}__{field}"
 
 
 class FactEncoder:
-    """Writes the flat profile fact straight to JSON text, with ``"sid":"%s"`` first.
+    """Writes the flat profile fact straight to JSON text, with ``"sid":"%s"`` first
+    and its id (`PROFILE_ID`) second.
 
-    Only the fields some compiled rule reads (``fields``), written without
-    building a dict first: the per-profile hot path. Values are the
-    validated, normalised profile's booleans, numbers (no exponent form: years
-    are kept to 4 decimal places) and enum strings.
+    Only the fields some compiled rule reads (``fields``), each under its key
+    (``keys``: `pmpath.inference.compiler.Compiled.keys`; ``section__field`` if not
+    given), written without building a dict first: the per-profile hot path.
+    Values are the validated, normalised profile's booleans, numbers (no exponent
+    form: years are kept to 4 decimal places) and enum strings.
 
     `encode` writes two facts: the first stage's, with every field in ``fields``,
     and the later stages', with only the fields they read (``later``, from
@@ -26,19 +35,23 @@ class FactEncoder:
     """
 
     def __init__(
-        self, fields: tuple[tuple[str, str], ...], later: tuple[tuple[str, str], ...] = ()
+        self,
+        fields: tuple[tuple[str, str], ...],
+        later: tuple[tuple[str, str], ...] = (),
+        keys: dict[tuple[str, str], str] | None = None,
     ):
         shared = set(later)
+        keys = keys or {f: fact_key(*f) for f in fields}
         order = [f for f in fields if f not in shared] + [f for f in fields if f in shared]
         self._plan = tuple(
-            (section, field, f'"{section}__{field}":', (section, field) in shared)
+            (section, field, f'"{keys[section, field]}":', (section, field) in shared)
             for section, field in order
         )
 
     def encode(self, profile: dict, derived: dict) -> tuple[str, str]:
         """The first stage's fact and the later stages' fact, as JSON text."""
-        first = ['{"sid":"%s","t":"profile"']
-        later = ['{"sid":"%s","t":"profile"']
+        first = [_HEAD]
+        later = [_HEAD]
         for section, field, key, shared in self._plan:
             value = (derived if section == "derived" else profile[section]).get(field)
             if value is None:

@@ -13,9 +13,10 @@ ever reads complete facts. Two drivers share the same compiled rules:
   rule of the same stage reads it. Cost per fired rule: a few microseconds.
   Creating a durable state costs more than a whole inference (it clears
   per-node indexes for every join in the ruleset), so the lean driver keeps one
-  state per stage and, after each profile, retracts everything it asserted,
-  leaving the state empty; every ``RECYCLE`` runs, or after any error, the
-  states are deleted and fresh ones started. Live states: one per stage.
+  state per stage and, after each profile, retracts everything it asserted, by
+  id (every fact pmpath asserts carries its own), leaving the state empty; every
+  ``RECYCLE`` runs, or after any error, the states are deleted and fresh ones
+  started. Live states: one per stage.
 - ``host`` goes through durable's Python ``Host`` with actions bound by
   ``get_action``: the stock, documented way (tens of microseconds per fired
   rule). Its background timer threads are disabled, and exceptions that
@@ -35,6 +36,7 @@ from durable import engine as _durable
 
 from pmpath.errors import EngineError
 from pmpath.inference.compiler import Compiled
+from pmpath.inference.facts import PROFILE_ID
 
 BACKENDS = ("lean", "host")
 
@@ -51,6 +53,8 @@ _OK, _NOT_HANDLED, _OBSERVED = 0, 1, 2
 SETTLE = "__settle"
 _SETTLE_RULE = {"all": [{"m": {"t": SETTLE}}]}
 _SETTLE_FACT = '{"sid":"%s","t":"' + SETTLE + '"}'
+#: what retracts a stage's profile fact: its sid and id are all durable reads
+_PROFILE_RETRACTION = '{"sid":"%s","id":"' + PROFILE_ID + '"}'
 
 _names = itertools.count(1)
 
@@ -66,6 +70,11 @@ class DurableSession:
         self._stages = compiled.stages
         self._flags = compiled.flags
         self._asserts = compiled.asserts
+        #: rule id -> (the fact it asserts, what retracts that fact), ``%s`` = state id
+        self._lean_asserts = {
+            rule_id: None if template is None else (template, _retraction(template))
+            for rule_id, template in self._asserts.items()
+        }
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self._lean_sid = str(next(self._sids))
@@ -121,25 +130,43 @@ class DurableSession:
             return facts[0] % sid
         return self._stage_fact(facts[1] % sid, fired)
 
+    def held_facts(self) -> list[list[dict]]:
+        """The facts each stage's state holds now (lean driver): none between two
+        profiles, when the driver has retracted everything it asserted."""
+        with self._lock:
+            sid = self._lean_sid
+            held = []
+            for handle in self._handles:
+                try:
+                    held.append(json.loads(_dre.get_facts(handle, sid)))
+                except Exception:  # no state yet: nothing was asserted in it
+                    held.append([])
+            return held
+
     # -- lean driver ----------------------------------------------------------
     RECYCLE = 1000
 
     def _run_lean(self, facts: tuple[str, str]) -> list[str]:
         sid = self._lean_sid
         fired: list[str] = []
+        #: per stage, what retracts each fact asserted in it
         asserted: list[list[str]] = [[] for _ in self._handles]
         states: list[int | None] = [None] * len(self._handles)
         clean = False
         try:
             for i, handle in enumerate(self._handles):
                 message = self._message(i, facts, sid, fired)
-                _, states[i] = _dre.assert_fact(handle, message)
-                asserted[i].append(message)
+                code, states[i] = _dre.assert_fact(handle, message)
+                asserted[i].append(_PROFILE_RETRACTION % sid)
+                if code == _OBSERVED:  # the profile before was not retracted
+                    raise EngineError("a stage's state still held the profile before")
                 self._drain(handle, states[i], sid, fired, asserted[i])
             clean = all(
                 self._reset(handle, state, done)
                 for handle, state, done in zip(self._handles, states, asserted, strict=True)
             )
+        except EngineError:
+            raise
         except Exception as exc:
             raise EngineError(f"durable_rules failed on a profile: {exc}") from exc
         finally:
@@ -155,24 +182,25 @@ class DurableSession:
         if started is None:
             return
         message = started[1]
-        asserts = self._asserts
+        asserts = self._lean_asserts
         assert_fact, complete = _dre.assert_fact, _dre.complete_and_start_action
         add_fired, add_asserted = fired.append, asserted.append
         while message is not None:
             # the message is {"<rule id>": {...}}; rule ids never need escaping
             rule_id = message[2 : message.index('"', 2)]
             add_fired(rule_id)
-            template = asserts[rule_id]
-            if template is not None:
-                fact = template % sid
+            templates = asserts[rule_id]
+            if templates is not None:
+                retraction = templates[1] % sid
                 # a fact already asserted (another rule concluded it) is not asserted
                 # again: durable would only answer _OBSERVED
-                if fact not in asserted and assert_fact(handle, fact)[0] == _OK:
-                    add_asserted(fact)
+                if retraction not in asserted and assert_fact(handle, templates[0] % sid)[0] == _OK:
+                    add_asserted(retraction)
             message = complete(handle, state)
 
     def _reset(self, handle: int, state: int | None, asserted: list) -> bool:
-        """Retract a stage's facts, newest first; True if the state is empty and quiet."""
+        """Retract a stage's facts by id, newest first; True if the state is empty and
+        quiet."""
         if state is None:
             return True
         _dre.retract_facts(handle, "[" + ",".join(reversed(asserted)) + "]")
@@ -229,6 +257,12 @@ class DurableSession:
             handles, self._handles = self._handles, []
             for handle in handles:
                 _dre.delete_ruleset(handle)
+
+
+def _retraction(template: str) -> str:
+    """What retracts the fact ``template`` asserts: its sid and id (durable finds a
+    fact to retract by its id; nothing else of it is read)."""
+    return '{"sid":"%s","id":' + json.dumps(json.loads(template % "0")["id"]) + "}"
 
 
 def _settle(handle: int, sid: str) -> None:

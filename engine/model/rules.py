@@ -197,5 +197,17 @@ def _describe_schema(schema: dict) -> str:
 
 
 def fact_json(kind: str, ident: str) -> str:
-    """The JSON template of a derived fact, with ``%s`` where the state id goes."""
-    return '{"sid":"%s","t":' + json.dumps(kind) + ',"key":' + json.dumps(ident) + "}"
+    """The JSON template of a derived fact, with ``%s`` where the state id goes.
+
+    Its ``id`` (durable_rules' identity of a fact, ``kind:ident``) is given, so
+    durable does not hash the fact's properties to make one, and the fact can be
+    retracted by its id alone."""
+    return (
+        '{"sid":"%s","id":'
+        + json.dumps(f"{kind}:{ident}")
+        + ',"t":'
+        + json.dumps(kind)
+        + ',"key":'
+        + json.dumps(ident)
+        + "}"
+    )

@@ -182,9 +182,41 @@ def test_the_lean_driver_recycles_its_state_without_changing_answers(engine):
     assert engine.recommend(PM).to_json() == first
 
 
+def test_a_profile_left_in_a_state_is_an_engine_error_and_the_next_profile_starts_afresh():
+    engine = Engine.load()
+    session = engine._session
+    expected = engine.recommend(PM).to_json()
+    retract = session._reset
+    session._reset = lambda handle, state, asserted: True  # retracts nothing: a broken driver
+    engine.recommend(PM)
+    session._reset = retract
+    # the stage's profile fact is still there: durable only says "observed", and a
+    # silent empty answer would be wrong
+    with pytest.raises(EngineError, match="still held the profile before"):
+        engine.recommend(PM)
+    assert engine.recommend(PM).to_json() == expected  # fresh states after the error
+
+
+def test_every_fact_the_driver_asserts_is_retracted_by_its_id(engine):
+    session = engine._session
+    templates = [t for t in engine.compiled.asserts.values() if t is not None]
+    ids = {json.loads(t % "1")["id"] for t in templates}
+    assert len(ids) == len(set(templates))  # one id per distinct fact
+    first, later = engine._encoder.encode(*engine.prepare(TOP))
+    assert json.loads(first % "1")["id"] == json.loads(later % "1")["id"] == "p"
+    for profile in (TOP, PM, TOP):  # each run finds its states empty and leaves them so
+        engine.recommend(profile)
+        assert session.held_facts() == [[] for _ in session._handles]
+    broken = Engine.load()  # its own states: this one is left holding a profile
+    broken._session._reset = lambda handle, state, asserted: True  # what the check catches
+    broken.recommend(PM)
+    held = broken._session.held_facts()
+    assert {fact["id"] for fact in held[0]} >= {"p", "reached:apm", "reached:pm"}
+
+
 def test_the_later_stages_fact_holds_just_the_fields_their_rules_read(engine):
     compiled = engine.compiled
-    keys = {f"{section}__{field}": (section, field) for section, field in compiled.fields}
+    keys = {compiled.keys[f]: f for f in compiled.fields}
     read_later = {
         keys[key]
         for stage in compiled.stages[1:]
@@ -195,5 +227,5 @@ def test_the_later_stages_fact_holds_just_the_fields_their_rules_read(engine):
     assert len(compiled.later_fields) < len(compiled.fields)  # a smaller fact
     first, later = engine._encoder.encode(*engine.prepare(TOP))
     first, later = json.loads(first % "1"), json.loads(later % "1")
-    assert set(later) - {"sid", "t"} == {k for k in first if keys.get(k) in read_later}
+    assert set(later) - {"sid", "id", "t"} == {k for k in first if keys.get(k) in read_later}
     assert {k: first[k] for k in later} == later  # the same values, in fewer keys
