@@ -30,6 +30,12 @@ Each rule becomes one durable rule named by its id:
   facts of the stage's own stratum are joined (``reachable`` chaining). Flags
   come first in a pattern, the positive ones and then the negated ones, so
   durable's alpha network branches on them before any field test.
+- in a stage above the first, the facts a rule asserts carry the stage's profile
+  fact (its fields and flags: `Stage.carries`), and a rule that joins a fact of
+  its own stage tests the profile on that fact, after its type and key, with no
+  pattern on the profile fact: durable tests every pattern on every fact
+  asserted, so the ``reachable`` chain's links (the `possible` definitions they
+  inline) no longer cost every profile, only those whose chain begins.
 
 No durable_rules import here: the result is data, registered by `rete`.
 """
@@ -67,6 +73,10 @@ class Stage:
     #: rule id -> JSON template of the fact it asserts in this stage (``%s`` = state
     #: id), or None when no rule of the stage consumes the conclusion
     asserts: dict[str, str | None]
+    #: the facts this stage asserts carry its profile fact's fields and flags (a
+    #: later stage's rules that join a fact of their own stage test the profile's
+    #: fields on that fact: see `compile_rule`)
+    carries: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,13 +159,16 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
         and rule.concludes not in flagged
     )
     flag_keys = {pred: f"c{i}" for i, pred in enumerate(sorted(flagged))}
+    first_stage = min((stage for stage, _ in compiled.values()), default=0)
     stages: dict[int, tuple[dict, dict]] = {}
     for rule in ruleset.rules:
         if rule.id not in compiled or rule.id in silent:
             continue
         stage, when = compiled[rule.id]
         definition, asserts = stages.setdefault(stage, ({}, {}))
-        definition[rule.id] = compile_rule(rule, when, stratum_of, flag_keys)
+        definition[rule.id] = compile_rule(
+            rule, when, stratum_of, flag_keys, carried=stage != first_stage
+        )
         asserts[rule.id] = fact_json(*rule.concludes) if rule.concludes in joined else None
     flags = {
         rule.id: f',"{flag_keys[rule.concludes]}":1'
@@ -177,7 +190,10 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
     keys = {f: f"f{i}" for i, f in enumerate(fields)}
     short = {fact_key(*f): key for f, key in keys.items()}
     return Compiled(
-        tuple(Stage(_renamed(stages[n][0], short), stages[n][1]) for n in sorted(stages)),
+        tuple(
+            Stage(_renamed(stages[n][0], short), stages[n][1], n != first_stage)
+            for n in sorted(stages)
+        ),
         flags,
         tuple(fields),
         silent,
@@ -335,12 +351,25 @@ def _invert(group: Group) -> Group:
 
 
 def compile_rule(
-    rule: Rule, when: tuple, stratum_of: dict | None = None, flag_keys: dict | None = None
+    rule: Rule,
+    when: tuple,
+    stratum_of: dict | None = None,
+    flag_keys: dict | None = None,
+    carried: bool = False,
 ) -> dict:
     """One durable rule from ``when``: the rule's conditions after `inline`. Facts
     concluded in a stage below the rule's (``stratum_of``) are read as flags on the
     profile fact (``flag_keys``): the positive flags first, then the negated ones (a
-    cheap test that rules most profiles out before any `$or` of field tests)."""
+    cheap test that rules most profiles out before any `$or` of field tests).
+
+    ``carried``: the facts of the rule's stage carry the stage's profile fact (its
+    fields and flags; `Stage.carries`), so a rule that joins a fact of its own
+    stage tests the profile there, after that fact's type and key, instead of in a
+    pattern of its own. durable's alpha network tests a pattern on every fact
+    asserted, so a profile pattern costs every profile, even one for which the
+    joined fact never comes; on the joined fact it costs only when that fact is
+    asserted (the ``reachable`` chain: rare, and each link's tests are the
+    `possible` definitions it inlines, "test, or not given" for every field)."""
     stratum_of = stratum_of or {}
     flag_keys = flag_keys or {}
     below = [
@@ -348,6 +377,9 @@ def compile_rule(
     ]
     patterns = []
     sections = [p for p in when if isinstance(p, SectionPattern)]
+    own = [p for p in when if isinstance(p, FactPattern) and p not in below and not p.negated]
+    if carried and own and (below or sections):
+        return _carried_rule(rule, when, below, sections, own[0], flag_keys)
     if below:  # one pattern over the profile fact: flags, negated flags, field tests
         tests: list[dict] = [{"t": "profile"}]
         tests += [{flag_keys[p.pred]: 1} for p in below if not p.negated]
@@ -363,6 +395,33 @@ def compile_rule(
                 merged = True
                 patterns.append(compile_sections(sections, i))
         elif pattern not in below:
+            if pattern.negated:
+                raise ValueError(
+                    f"rule '{rule.id}' negates '{pattern.kind} {pattern.id}' of its own "
+                    "stratum; stratification puts a negated fact in a stratum below"
+                )
+            patterns.append(compile_pattern(pattern, i))
+    out: dict = {"all": patterns}
+    if rule.priority is not None:
+        out["pri"] = rule.priority
+    return out
+
+
+def _carried_rule(
+    rule: Rule, when: tuple, below: list, sections: list, carrier: FactPattern, flag_keys: dict
+) -> dict:
+    """`compile_rule` for a rule whose profile tests go on ``carrier``, a fact of its
+    own stage (the other patterns as usual, named by their place in ``when``)."""
+    patterns = []
+    for i, pattern in enumerate(when):
+        if pattern is carrier:
+            tests: list[dict] = [{"t": pattern.kind}, {"key": pattern.id}]
+            tests += [{flag_keys[p.pred]: 1} for p in below if not p.negated]
+            tests += [{"$nex": {flag_keys[p.pred]: 1}} for p in below if p.negated]
+            for p in sections:
+                tests += compile_group(p.tests, "" if p.section in ("*", "") else p.section)
+            patterns.append({f"p{i}": {"$and": tests}})
+        elif isinstance(pattern, FactPattern) and pattern not in below:
             if pattern.negated:
                 raise ValueError(
                     f"rule '{rule.id}' negates '{pattern.kind} {pattern.id}' of its own "

@@ -8,7 +8,9 @@ import json
 #: given, so durable need not hash the fact's properties to make one, and the fact
 #: is retracted by its id alone
 PROFILE_ID = "p"
-_HEAD = '{"sid":"%s","id":"' + PROFILE_ID + '","t":"profile"'
+#: how every profile fact starts (``%s`` = state id); its fields and flags follow
+PROFILE_HEAD = '{"sid":"%s","id":"' + PROFILE_ID + '","t":"profile"'
+_HEAD = PROFILE_HEAD
 
 
 def fact_key(section: str, field: str) -> str:

@@ -36,7 +36,7 @@ from durable import engine as _durable
 
 from pmpath.errors import EngineError
 from pmpath.inference.compiler import Compiled
-from pmpath.inference.facts import PROFILE_ID
+from pmpath.inference.facts import PROFILE_HEAD, PROFILE_ID
 
 BACKENDS = ("lean", "host")
 
@@ -68,11 +68,14 @@ class DurableSession:
         self.backend = backend
         self.name = f"{name}-{next(_names)}"  # unique per process: one registration per engine
         self._stages = compiled.stages
+        self._carries = [stage.carries for stage in compiled.stages]
         self._flags = compiled.flags
         self._asserts = compiled.asserts
-        #: rule id -> (the fact it asserts, what retracts that fact), ``%s`` = state id
+        #: rule id -> (the fact it asserts without its closing brace, what retracts
+        #: that fact), ``%s`` = state id: a fact of a stage that `Stage.carries`
+        #: gets the stage's profile fields and flags before the brace
         self._lean_asserts = {
-            rule_id: None if template is None else (template, _retraction(template))
+            rule_id: None if template is None else (template[:-1], _retraction(template))
             for rule_id, template in self._asserts.items()
         }
         self._lock = threading.Lock()
@@ -88,7 +91,10 @@ class DurableSession:
                     self._handles.append(_dre.create_ruleset(stage_name, definition))
             else:
                 self._host = _QuietHost()
-                self._host.bind(self._asserts)
+                carrying = {
+                    rule_id for stage in self._stages if stage.carries for rule_id in stage.asserts
+                }
+                self._host.bind(self._asserts, carrying)
                 rulesets = {}
                 for stage_name, stage in zip(names, self._stages, strict=True):
                     # registration mutates the definition: a copy
@@ -160,7 +166,8 @@ class DurableSession:
                 asserted[i].append(_PROFILE_RETRACTION % sid)
                 if code == _OBSERVED:  # the profile before was not retracted
                     raise EngineError("a stage's state still held the profile before")
-                self._drain(handle, states[i], sid, fired, asserted[i])
+                body = message[len(PROFILE_HEAD % sid) : -1] if self._carries[i] else ""
+                self._drain(handle, states[i], sid, fired, asserted[i], body)
             clean = all(
                 self._reset(handle, state, done)
                 for handle, state, done in zip(self._handles, states, asserted, strict=True)
@@ -176,8 +183,17 @@ class DurableSession:
         return fired
 
     def _drain(
-        self, handle: int, state: int, sid: str, fired: list[str], asserted: list[str]
+        self,
+        handle: int,
+        state: int,
+        sid: str,
+        fired: list[str],
+        asserted: list[str],
+        body: str = "",
     ) -> None:
+        """Run every action the stage's fact woke, asserting each conclusion a rule of
+        the stage reads (with ``body``, the stage's profile fields and flags, when the
+        stage's facts carry them)."""
         started = _dre.start_action_for_state(handle, state)
         if started is None:
             return
@@ -194,7 +210,8 @@ class DurableSession:
                 retraction = templates[1] % sid
                 # a fact already asserted (another rule concluded it) is not asserted
                 # again: durable would only answer _OBSERVED
-                if retraction not in asserted and assert_fact(handle, templates[0] % sid)[0] == _OK:
+                fact = templates[0] % sid + body + "}"
+                if retraction not in asserted and assert_fact(handle, fact)[0] == _OK:
                     add_asserted(retraction)
             message = complete(handle, state)
 
@@ -232,6 +249,10 @@ class DurableSession:
                 # durable's Host raises MessageNotHandledException for a fact no rule
                 # matches (a stage where nothing fires for this profile)
                 text = self._message(i, facts, sid, fired)
+                if self._carries[i]:  # what this stage's actions add to their facts
+                    host.carried[sid] = {
+                        k: v for k, v in json.loads(text).items() if k not in ("sid", "id", "t")
+                    }
                 with contextlib.suppress(_durable.MessageNotHandledException):
                     self._check(host.assert_fact(name, json.loads(text)))
         except EngineError:
@@ -240,6 +261,7 @@ class DurableSession:
             raise EngineError(f"durable_rules failed on a profile: {exc}") from exc
         finally:
             host.fired.pop(sid, None)
+            host.carried.pop(sid, None)
             for name in self._stage_names:
                 with contextlib.suppress(Exception):
                     host.assert_fact(name, json.loads(_SETTLE_FACT % sid))  # see SETTLE
@@ -278,22 +300,25 @@ class _QuietHost(_durable.Host):
 
     def __init__(self) -> None:
         self.fired: dict[str, list[str]] = {}
+        #: state id -> the profile fields and flags the facts of the current stage
+        #: carry (see `Stage.carries`)
+        self.carried: dict[str, dict] = {}
         self._actions: dict = {}
         super().__init__()
 
     def _run(self) -> None:  # the default starts timer threads that race the caller
         pass
 
-    def bind(self, asserts: dict[str, str | None]) -> None:
+    def bind(self, asserts: dict[str, str | None], carrying: set[str]) -> None:
         for rule_id, template in asserts.items():
-            self._actions[rule_id] = _make_action(self, rule_id, template)
+            self._actions[rule_id] = _make_action(self, rule_id, template, rule_id in carrying)
         self._actions[SETTLE] = lambda c: None  # durable requires exactly one argument
 
     def get_action(self, action_name: str):
         return self._actions[action_name]
 
 
-def _make_action(host: _QuietHost, rule_id: str, template: str | None):
+def _make_action(host: _QuietHost, rule_id: str, template: str | None, carries: bool):
     fact = json.loads(template % "0") if template is not None else None
     if fact is not None:
         del fact["sid"]
@@ -305,6 +330,6 @@ def _make_action(host: _QuietHost, rule_id: str, template: str | None):
             with contextlib.suppress(
                 _durable.MessageObservedException, _durable.MessageNotHandledException
             ):
-                c.assert_fact(dict(fact))
+                c.assert_fact({**fact, **host.carried[c.s.sid]} if carries else dict(fact))
 
     return action

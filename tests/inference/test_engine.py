@@ -101,6 +101,34 @@ def test_a_third_stratum_reads_the_two_below_as_flags_and_agrees_with_the_refere
         engine.close()
 
 
+@pytest.mark.parametrize("backend", ["lean", "host"])
+def test_the_reachable_chain_tests_the_profile_on_the_fact_it_joins_and_agrees_with_the_reference(
+    backend,
+):
+    from careers import pool
+
+    engine = Engine.load(backend=backend)
+    try:
+        first, second = engine.compiled.stages
+        assert second.carries and not first.carries
+        chain = {rid: rule for rid, rule in second.definition.items() if ".chain" in rid}
+        assert chain
+        for rule in chain.values():  # one pattern: the reachable fact, with the profile tests
+            (pattern,) = rule["all"]
+            tests = next(iter(pattern.values()))["$and"]
+            assert tests[0] == {"t": "reachable"} and len(tests) > 2
+            assert '"profile"' not in json.dumps(rule)
+        fired = 0
+        for _, profile in pool(420, seed=3, share=0.3):
+            normalised, derived = engine.prepare(profile)
+            ours = set(engine.infer(normalised, derived))
+            assert ours == set(engine.infer_reference(normalised, derived))
+            fired += bool(ours & set(chain))
+        assert fired >= 20  # the chain did decide something
+    finally:
+        engine.close()
+
+
 #: a CPO: nothing fires in the second stage, so its durable state never runs an action
 TOP = {
     "experience": {"total_years": 21.8, "product_years": 16, "people_management_years": 8},
