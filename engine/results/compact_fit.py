@@ -6,9 +6,14 @@ every candidate: each requirement's id, description and source, each rule's
 reason, each condition's words. `fit_json` writes the rungs (more than half of
 the answer) straight to text, from fragments encoded once per model and kept
 (`_FitCodec`), and encodes only what differs per candidate: whether each
-condition held, the values it read, the one-line why. Everything else goes
-through ``json.dumps`` as before. The text is byte-identical to the one above
-(``tests/results/test_serialization.py`` holds it so on odd profiles).
+condition held, the values it read, the one-line why. The other members are
+kept as text too, each for what it depends on (the role's block per role and
+specialization, the candidate's level, specialization and shape blocks per
+level, role, specialization and shape, a score breakdown per breakdown), each
+made once by ``json.dumps`` of what `Fit.to_dict` says; the candidate's
+evidence lists are output v1's own (`evidence_json`). The text is byte-identical
+to the one above (``tests/results/test_serialization.py`` holds it so on odd
+profiles).
 """
 
 from __future__ import annotations
@@ -22,19 +27,6 @@ from pmpath.results.compact import _dumps, _scalar_json, evidence_json
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.explain.why import ConditionCheck, RuleCheck
     from pmpath.results.fit import Fit, RequirementCheck, RungCheck
-
-#: fit output v1's members, in order: those before the rungs, and those after
-_BEFORE = (
-    "schema_version",
-    "knowledge_version",
-    "profile",
-    "role",
-    "score",
-    "score_if_confirmed",
-    "score_breakdown",
-    "meets_all",
-    "summary",
-)
 
 
 def _head(fixed: tuple[tuple[str, Any], ...], then: str) -> str:
@@ -58,6 +50,64 @@ class _FitCodec:
         self.requirements: dict[tuple[str, str, str, str], str] = {}
         self.rungs: dict[tuple[str, str, int], str] = {}
         self.texts: dict[int, tuple[RequirementCheck, str]] = {}
+        #: what every fit of the model starts with, up to the profile's block
+        self.top: str | None = None
+        #: (role, title, kwan level, kwan name, specialization) -> the role's block
+        self.roles: dict[tuple, str] = {}
+        #: (level, role, specialization, shape) -> the candidate block around its three
+        #: evidence lists
+        self.candidates: dict[tuple[str, str, str, str], tuple[str, str, str]] = {}
+        #: a shared score breakdown's text, by identity (the entry holds the object)
+        self.breakdowns: dict[int, tuple[Any, str]] = {}
+
+    def start(self, fit: Fit) -> str:
+        if self.top is None:
+            members = fit._members(evidence=False)
+            self.top = (
+                f'{{"schema_version":{_dumps(members["schema_version"])}'
+                f',"knowledge_version":{_dumps(members["knowledge_version"])},"profile":'
+            )
+        return self.top
+
+    def role(self, fit: Fit) -> str:
+        key = (
+            fit.role,
+            fit.role_title,
+            fit.role_kwan_level,
+            fit.role_kwan_name,
+            fit.specialization,
+        )
+        text = self.roles.get(key)
+        if text is None:
+            text = keep(self.roles, key, _dumps(fit._members(evidence=False)["role"]), _TEXTS_KEPT)
+        return text
+
+    def candidate(self, fit: Fit) -> tuple[str, str, str]:
+        rec = fit.recommendation
+        key = (rec.level, fit.role, rec.specialization, rec.shape)
+        parts = self.candidates.get(key)
+        if parts is None:
+            candidate = fit._members(evidence=False)["candidate"]
+            level, spec, shape = candidate["level"], candidate["specialization"], candidate["shape"]
+            parts = keep(
+                self.candidates,
+                key,
+                (
+                    f'{{"level":{_dumps(level)[:-1]},"evidence":',
+                    f'}},"relation":{_dumps(candidate["relation"])}'
+                    f',"specialization":{_dumps(spec)[:-1]},"evidence":',
+                    f'}},"shape":{_dumps(shape)[:-1]},"evidence":',
+                ),
+                _TEXTS_KEPT,
+            )
+        return parts
+
+    def breakdown(self, breakdown: Any) -> str:
+        kept = self.breakdowns.get(id(breakdown))
+        if kept is not None and kept[0] is breakdown:
+            return kept[1]
+        text = _dumps(breakdown.to_dict())
+        return keep(self.breakdowns, id(breakdown), (breakdown, text), _TEXTS_KEPT)[1]
 
     def rule(self, check: RuleCheck) -> str:
         key = (check.rule, check.because, check.source)
@@ -124,23 +174,43 @@ def fit_json(fit: Fit) -> str:
     """Fit output v1 as compact JSON, byte-identical to ``json.dumps`` of ``to_dict()``."""
     rec = fit.recommendation
     codec = memo(rec.model, "fit-json", _FitCodec)
-    members = fit._members(evidence=False)
-    before = {k: members[k] for k in _BEFORE}
-    candidate = members["candidate"]
-    after = {k: v for k, v in members.items() if k not in before and k != "candidate"}
-    rungs = ",".join([codec.rung(r) for r in fit.rungs])
-
-    level, spec, shape = candidate["level"], candidate["specialization"], candidate["shape"]
-    # each part's evidence is its last member: the part without it, then the list
-    candidate_text = (
-        f'{{"level":{_dumps(level)[:-1]},"evidence":{evidence_json(rec, ("level", level["id"]))}}}'
-        f',"relation":{_dumps(candidate["relation"])}'
-        f',"specialization":{_dumps(spec)[:-1]}'
-        f',"evidence":{evidence_json(rec, ("specialization", spec["id"]))}}}'
-        f',"shape":{_dumps(shape)[:-1]},"evidence":{evidence_json(rec, ("shape", shape["id"]))}}}}}'
-    )
-    return (
-        f'{_dumps(before)[:-1]},"rungs":[{rungs}],"candidate":{candidate_text},{_dumps(after)[1:]}'
+    profile = rec.profile
+    match = fit.specialization_match
+    level_part, spec_part, shape_part = codec.candidate(fit)
+    return "".join(
+        [
+            codec.start(fit),
+            '{"id":',
+            _scalar_json(profile.get("id")),
+            ',"name":',
+            _scalar_json(profile.get("name")),
+            '},"role":',
+            codec.role(fit),
+            ',"score":',
+            _scalar_json(fit.score),
+            ',"score_if_confirmed":',
+            _scalar_json(fit.score_if_confirmed),
+            ',"score_breakdown":',
+            codec.breakdown(fit.breakdown),
+            ',"meets_all":',
+            "true" if fit.meets_all else "false",
+            ',"summary":',
+            encode_basestring(fit.summary),
+            ',"rungs":[',
+            ",".join([codec.rung(r) for r in fit.rungs]),
+            '],"candidate":',
+            level_part,
+            evidence_json(rec, ("level", rec.level)),
+            spec_part,
+            evidence_json(rec, ("specialization", rec.specialization)),
+            shape_part,
+            evidence_json(rec, ("shape", rec.shape)),
+            '}},"specialization_match":',
+            "null" if match is None else _dumps(match.to_dict()),
+            ',"warnings":[',
+            ",".join([encode_basestring(w) for w in fit.warnings]),
+            "]}",
+        ]
     )
 
 
