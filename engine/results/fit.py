@@ -132,11 +132,11 @@ class RungCheck:
     kwan_level: int
     requirements: tuple[RequirementCheck, ...]
 
-    @property
+    @cached
     def met(self) -> int:
         return sum(1 for r in self.requirements if r.met)
 
-    @property
+    @cached
     def unknown(self) -> int:
         return sum(1 for r in self.requirements if r.status == "unknown")
 

@@ -5,7 +5,6 @@ inference) and the specialization matched.
 
 from __future__ import annotations
 
-import functools
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -59,15 +58,18 @@ def assess(
     weights = memo(k, "fit-weights", _weights)  # checked once per knowledge
 
     facts = sections(rec.profile, rec.derived)
-    explainer = Explainer.ungated(model.ruleset, facts, rec.fired)
-    fired_preds = explainer.fired_preds
+    # what fired, as facts (the explainer's own `fired_preds` and `derived`); the
+    # explainer itself only for a check not kept
+    by_id = model.ruleset.by_id
+    fired_preds = {by_id[r].concludes for r in rec.fired if r in by_id}
+    explainer = None
     here = k.level_by_id[rec.level].index
     assessed_up_to = here + 1  # durable_rules assessed every rung up to the next one
     gaps = set(rec.gaps)
 
     reads = memo(model, "fit-reads", _requirement_reads)
     kept = memo(model, "fit-checks", _new_kept)
-    derived = explainer.derived
+    derived = fired_preds
     rungs = []
     for lv in k.levels[1 : level.index + 1]:
         checks = []
@@ -87,6 +89,8 @@ def assess(
                 )
                 check = kept.get(key)
             if check is None:
+                if explainer is None:
+                    explainer = Explainer.ungated(model.ruleset, facts, rec.fired)
                 rules = tuple(
                     explainer.rule(r) for r in model.ruleset.concluders.get(("met", req.id), ())
                 )
@@ -115,8 +119,7 @@ def assess(
         rungs.append(RungCheck(lv.id, lv.title, lv.kwan_level, tuple(checks)))
 
     match = _match(rec, specialization, weights) if specialization is not None else None
-    deduction = Fraction(str(match.deduction)) if match is not None else Fraction(0)
-    breakdown = _breakdown(rungs, weights[LOWER_RUNGS_WEIGHT], deduction)
+    breakdown = _breakdown(k, rungs, None if match is None else str(match.deduction))
     return Fit(
         role=level.id,
         role_title=level.title,
@@ -218,30 +221,48 @@ def _weights(k: Knowledge) -> dict[str, Fraction]:
     return out
 
 
-def _breakdown(
-    rungs: list[RungCheck], lower_weight: Fraction, deduction: Fraction
-) -> ScoreBreakdown:
-    role = rungs[-1]
-    lower_met = sum(r.met for r in rungs[:-1])
-    lower_total = sum(r.total for r in rungs[:-1])
-    return _shared_breakdown(
+def _breakdown(k: Knowledge, rungs: list[RungCheck], deduction: str | None) -> ScoreBreakdown:
+    """The score of ``rungs``, less ``deduction`` (a specialization mismatch's points,
+    as text; None when no specialization was asked for)."""
+    role, lower = rungs[-1], rungs[:-1]
+    counts = (
         role.met,
         role.total,
-        lower_met,
-        lower_total,
-        lower_weight,
-        Fraction(deduction),
+        sum([r.met for r in lower]),
+        sum([r.total for r in lower]),
         role.unknown,
-        sum(r.unknown for r in rungs[:-1]),
+        sum([r.unknown for r in lower]),
     )
+    return _shared_breakdown(k, counts, deduction)
 
 
-@functools.lru_cache(maxsize=4096)
-def _shared_breakdown(*counts: Any) -> ScoreBreakdown:
-    """One `ScoreBreakdown` per distinct set of counts, weight and deduction: it is
-    immutable, and a pool has few distinct ones, so its exact arithmetic (Fractions, as
-    the formula shows it) is done once for all the candidates that share it."""
-    return ScoreBreakdown(*counts)
+#: score breakdowns kept per knowledge before that memo starts afresh
+BREAKDOWNS_KEPT = 4096
+
+
+def _shared_breakdown(k: Knowledge, counts: tuple[int, ...], deduction: str | None):
+    """One `ScoreBreakdown` per distinct set of counts and deduction, kept per
+    knowledge (which fixes the weight): it is immutable, and a pool has few distinct
+    ones, so its exact arithmetic (Fractions, as the formula shows it) is done once
+    for all the candidates that share it. Keyed by plain ints and text: a Fraction's
+    hash is worked out afresh on every lookup."""
+    kept = memo(k, "fit-breakdowns", _new_kept)
+    key = (counts, deduction)
+    breakdown = kept.get(key)
+    if breakdown is None:
+        role_met, role_total, lower_met, lower_total, role_unknown, lower_unknown = counts
+        breakdown = ScoreBreakdown(
+            role_met,
+            role_total,
+            lower_met,
+            lower_total,
+            memo(k, "fit-weights", _weights)[LOWER_RUNGS_WEIGHT],
+            Fraction(0) if deduction is None else Fraction(deduction),
+            role_unknown,
+            lower_unknown,
+        )
+        keep(kept, key, breakdown, BREAKDOWNS_KEPT)
+    return breakdown
 
 
 def _match(rec: Recommendation, asked: str, weights: dict[str, Fraction]) -> SpecializationMatch:
