@@ -245,6 +245,40 @@ def _time_to_go(rec: Recommendation, requirement: str) -> str | None:
 
 def _path_to_target(rec: Recommendation) -> list[dict]:
     k = rec.model.knowledge
+    far = iter(rec._far_rungs)
+    by_id = rec.model.ruleset.by_id
+    here = k.level_by_id[rec.level].index
+    top = k.level_by_id[rec.target].index
+    out = []
+    for level in k.levels[here + 1 : top + 1]:
+        if level.id == rec.next_level:
+            gaps = [rec._requirement_item(r) for r in rec.gaps]
+            out.append(_rung(level, gaps, [rec._step_item(s) for s in rec.steps]))
+        else:
+            _, open_reqs, chosen = next(far)
+            out.append(_far_rung(rec, level, open_reqs, chosen, by_id))
+    return out
+
+
+def _rung(level, gaps: list, steps: list) -> dict:
+    """One rung of the path to a target, as output v1 shows it."""
+    return {"id": level.id, "title": level.title, "gaps": gaps, "steps": steps}
+
+
+def _far_rung(rec: Recommendation, level, open_reqs: tuple, chosen: tuple, by_id: dict) -> dict:
+    """A rung above the next one, from its decisions (see `_far_decisions`)."""
+    gaps = [rec._requirement_item(req, status) for req, status in open_reqs]
+    steps = [_far_step_item(rec, step, [by_id[r] for r in rules]) for step, rules in chosen]
+    return _rung(level, gaps, steps)
+
+
+def _far_decisions(rec: Recommendation) -> tuple:
+    """Per rung above the next one, up to the target: (its id, its requirements not met
+    as (id, status), its steps as (step id, ids of the rules that chose it)). The rungs'
+    text follows from these, the level, the next rung's gaps and steps, the
+    specialization and the time to go of each gap of years (`_CompactCodec` keeps it
+    so). The rules did not assess these rungs: their requirements are checked here."""
+    k = rec.model.knowledge
     met_of = _predicates(rec.model)[0]
     facts = sections(rec.profile, rec.derived)
     known = set(rec._concluded) | {("reached", lv.id) for lv in k.levels}
@@ -253,49 +287,57 @@ def _path_to_target(rec: Recommendation) -> list[dict]:
     out = []
     for level in k.levels[here + 1 : top + 1]:
         if level.id == rec.next_level:
-            gaps = [rec._requirement_item(r) for r in rec.gaps]
-            steps = [rec._step_item(s) for s in rec.steps]
-        else:
-            gaps, unmet = [], set()
-            for req in level.requirements:
-                if any(holds(facts, known) for holds in met_of.get(req.id, ())):
-                    continue
-                possible = could_hold(rec.model, req.id, facts)
-                status = "unknown" if possible else "unmet"
-                if status == "unmet":
-                    unmet.add(req.id)
-                gaps.append(rec._requirement_item(req.id, status))
-            steps = _far_steps(rec, facts, known, unmet)
-        out.append({"id": level.id, "title": level.title, "gaps": gaps, "steps": steps})
-    return out
+            continue
+        open_reqs, unmet = [], set()
+        for req in level.requirements:
+            if any(holds(facts, known) for holds in met_of.get(req.id, ())):
+                continue
+            status = "unknown" if could_hold(rec.model, req.id, facts) else "unmet"
+            if status == "unmet":
+                unmet.add(req.id)
+            open_reqs.append((req.id, status))
+        out.append((level.id, tuple(open_reqs), _far_steps(rec, facts, known, unmet)))
+    return tuple(out)
 
 
-def _far_steps(rec: Recommendation, facts: dict, known: set, unmet: set) -> list[dict]:
+def _far_steps(rec: Recommendation, facts: dict, known: set, unmet: set) -> tuple:
+    """The steps that answer ``unmet`` (requirements of a rung the rules did not assess),
+    in order, each with the ids of the rules that chose it."""
     k = rec.model.knowledge
     assumed = known | {("gap", r) for r in unmet}
-    chosen: dict[str, tuple[int, list[Rule]]] = {}
-    for rule, holds in _predicates(rec.model)[2]:
-        if rule.gap not in unmet:
-            continue
-        if holds(facts, assumed):
-            step = rule.concludes[1]
-            priority = rule.priority if rule.priority is not None else NO_PRIORITY
-            best, rules = chosen.get(step, (priority, []))
-            chosen[step] = (min(best, priority), [*rules, rule])
-    ordered = sorted(chosen, key=lambda s: (chosen[s][0], k.steps[s].index))
-    out = []
-    for step_id in ordered:
-        step = k.steps[step_id]
-        rules = chosen[step_id][1]
-        why = [rec._why_for_gap(rule) for rule in rules]
-        out.append(
-            {
-                "id": step.id,
-                "title": step.title,
-                "why": " Also: ".join(dict.fromkeys(why)),
-                "source": step.source,
-                "rules": [r.id for r in rules],
-                "answers": [r.gap for r in rules],
-            }
-        )
+    by_gap = memo(rec.model, "step-rules-by-gap", _step_rules_by_gap)
+    order = rec.model.rule_order
+    chosen: dict[str, tuple[int, list[tuple[int, str]]]] = {}
+    for gap in unmet:
+        for rule, holds in by_gap.get(gap, ()):
+            if holds(facts, assumed):
+                step = rule.concludes[1]
+                priority = rule.priority if rule.priority is not None else NO_PRIORITY
+                best, rules = chosen.get(step, (priority, []))
+                chosen[step] = (min(best, priority), [*rules, (order[rule.id], rule.id)])
+    return tuple(
+        # each step's rules in rule order
+        (step, tuple(rule_id for _, rule_id in sorted(chosen[step][1])))
+        for step in sorted(chosen, key=lambda s: (chosen[s][0], k.steps[s].index))
+    )
+
+
+def _step_rules_by_gap(model: Model) -> dict[str, list]:
+    """The step rules that answer a gap (with their compiled conditions), by that gap."""
+    out: dict[str, list] = {}
+    for rule, holds in _predicates(model)[2]:
+        out.setdefault(rule.gap, []).append((rule, holds))
     return out
+
+
+def _far_step_item(rec: Recommendation, step_id: str, rules: list[Rule]) -> dict:
+    step = rec.model.knowledge.steps[step_id]
+    why = [rec._why_for_gap(rule) for rule in rules]
+    return {
+        "id": step.id,
+        "title": step.title,
+        "why": " Also: ".join(dict.fromkeys(why)),
+        "source": step.source,
+        "rules": [r.id for r in rules],
+        "answers": [r.gap for r in rules],
+    }

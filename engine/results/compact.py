@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pmpath.model.memo import keep, memo
 from pmpath.model.rules import FactPattern, Pred, Rule
-from pmpath.results.advice import _is_tenure
+from pmpath.results.advice import _far_rung, _is_tenure
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.model import Model
@@ -268,6 +268,12 @@ class _CompactCodec:
         self._paths: dict[frozenset, _PathPart] = {}
         self._next: dict[tuple, str | _Waits] = {}
         self._steps: dict[tuple, str | _Waits] = {}
+        #: the path to a target: the next rung's gaps, and each rung above it
+        self._target_gaps: dict[tuple, str | _Waits] = {}
+        self._far: dict[tuple, str | _Waits] = {}
+        self._rung_heads: dict[str, str] = {}
+        #: level -> its requirements of years (see `_tenure_of`)
+        self._tenure: dict[str, tuple[str, ...]] = {}
         self._step_items: dict[tuple, str] = {}
 
     def _cone(self, preds: list[Pred]) -> frozenset[int]:
@@ -404,8 +410,73 @@ class _CompactCodec:
             "trace": "[" + ",".join(trace) + "]",
             "warnings": "[" + ",".join(map(_scalar_json, rec.warnings())) + "]",
             "questions": _dumps(rec.questions) if self._may_ask(rec, level_id) else "[]",
-            "target": "null" if rec.target is None else _dumps(rec._target_block()),
+            "target": "null"
+            if rec.target is None
+            else self._target_text(rec, level_id, fired, steps_text),
         }
+
+    def _target_text(
+        self, rec: Recommendation, level_id: str, fired: frozenset, steps_text: str
+    ) -> str:
+        """The rungs up to the target, each kept for what it reads, with a hole for each
+        time to go: the next rung as the next level's gaps (the fired gap rules) and
+        the next steps (``steps_text``, already made); a rung above it for its own
+        decisions (`Recommendation._far_rungs`), whoever the candidate."""
+        k = rec.model.knowledge
+        nxt = k.level_by_id[rec.next_level]
+        waits = {req: rec.time_to_go(req) for req in self._tenure_of(rec, nxt.id)}
+        shown = tuple(req for req, wait in waits.items() if wait is not None)
+        key = (level_id, fired & self.gap_rules, shown)
+        gaps = self._target_gaps.get(key)
+        if gaps is None:
+            gaps = self._kept(
+                self._target_gaps,
+                key,
+                rec,
+                waits,
+                lambda: _dumps([rec._requirement_item(r) for r in rec.gaps]),
+            )
+        if gaps.__class__ is not str:
+            gaps = gaps.fill(waits)
+        rungs = [f'{self._rung_head(nxt)}{gaps},"steps":{steps_text}}}']
+        by_id = rec.model.ruleset.by_id
+        for rung_id, open_reqs, chosen in rec._far_rungs:
+            level = k.level_by_id[rung_id]
+            waits = {req: rec.time_to_go(req) for req in self._tenure_of(rec, rung_id)}
+            shown = tuple(req for req, wait in waits.items() if wait is not None)
+            key = (rung_id, open_reqs, chosen, shown)
+            text = self._far.get(key)
+            if text is None:
+                text = self._kept(
+                    self._far,
+                    key,
+                    rec,
+                    waits,
+                    lambda: _dumps(_far_rung(rec, level, open_reqs, chosen, by_id)),  # noqa: B023
+                )
+            rungs.append(text if text.__class__ is str else text.fill(waits))
+        target = k.level_by_id[rec.target]
+        head = f'{{"id":{_dumps(target.id)},"title":{_dumps(target.title)},"rungs":['
+        return head + ",".join(rungs) + "]}"
+
+    def _rung_head(self, level) -> str:
+        head = self._rung_heads.get(level.id)
+        if head is None:
+            head = self._rung_heads[level.id] = (
+                f'{{"id":{_dumps(level.id)},"title":{_dumps(level.title)},"gaps":'
+            )
+        return head
+
+    def _tenure_of(self, rec: Recommendation, level_id: str) -> tuple[str, ...]:
+        """The requirements of years of a rung (whose time to go its gaps may show)."""
+        tenure = self._tenure.get(level_id)
+        if tenure is None:
+            tenure = self._tenure[level_id] = tuple(
+                req.id
+                for req in rec.model.knowledge.level_by_id[level_id].requirements
+                if _is_tenure(rec.model, req.id)
+            )
+        return tenure
 
     def _may_ask(self, rec: Recommendation, level_id: str) -> bool:
         """False when no question can arise: placed, every gap known, work given."""

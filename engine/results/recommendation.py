@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from pmpath.errors import EngineError
 from pmpath.model.rules import NO_PRIORITY, FactPattern, Pred, Rule
-from pmpath.results.advice import _find_questions, _path_to_target, _questions_for, _time_to_go
+from pmpath.results.advice import (
+    _far_decisions,
+    _find_questions,
+    _path_to_target,
+    _questions_for,
+    _time_to_go,
+)
 from pmpath.results.cached import cached
 from pmpath.results.compact import _codec_for, _short
 
@@ -158,6 +164,12 @@ class Recommendation:
         """Every rung from the next one up to `target`: its gaps (with their status and
         time to go) and the steps that answer its unmet gaps."""
         return _path_to_target(self) if self.target else []
+
+    @cached
+    def _far_rungs(self) -> tuple:
+        """What `path_to_target` shows of the rungs above the next one (see
+        `pmpath.results.advice._far_decisions`)."""
+        return _far_decisions(self)
 
     @cached
     def strengthen(self) -> list[str]:

@@ -212,3 +212,32 @@ def test_kept_next_level_and_steps_carry_each_profiles_own_time_to_go(engine):
     assert texts[1] == texts[3]
     assert any(isinstance(t, compact_module._Waits) for t in codec._next.values())
     assert any(isinstance(t, compact_module._Waits) for t in codec._steps.values())
+
+
+def test_the_rungs_up_to_a_target_are_kept_per_rung_with_each_profiles_own_time_to_go(engine):
+    # candidates at two levels, aiming at VP: the rungs above the next one are kept
+    # text per rung (whoever the candidate), with a hole for each time to go
+    codec = compact_module._codec_for(engine.model)
+    targets = []
+    for years, launches in ((1.5, 1), (3, 4), (4.2, 4), (3, 4), (2.5, 1)):
+        profile = {
+            "experience": {"total_years": 9, "product_years": years},
+            "track_record": {"launches": launches},
+            "goals": {"target": "vp"},
+        }
+        rec = engine.recommend(profile)
+        assert rec.target == "vp" and rec._far_rungs  # rungs above the next one
+        text = rec.to_json(indent=None)
+        assert text == _plain(_fresh(rec))
+        targets.append(json.loads(text)["target"])
+    assert targets[1] == targets[3]
+    waits = {
+        gap["time_to_go"]
+        for target in targets
+        for rung in target["rungs"]
+        if rung["id"] == "vp"
+        for gap in rung["gaps"]
+        if gap["time_to_go"]
+    }
+    assert len(waits) == 4  # each profile's own years, in the rung kept for all of them
+    assert any(isinstance(t, compact_module._Waits) for t in codec._far.values())
