@@ -274,6 +274,8 @@ class _CompactCodec:
         self._rung_heads: dict[str, str] = {}
         #: level -> its requirements of years (see `_tenure_of`)
         self._tenure: dict[str, tuple[str, ...]] = {}
+        #: a kept set of questions' text, by identity (the entry holds the set)
+        self._questions: dict[int, tuple[tuple, str]] = {}
         self._step_items: dict[tuple, str] = {}
 
     def _cone(self, preds: list[Pred]) -> frozenset[int]:
@@ -409,7 +411,7 @@ class _CompactCodec:
             "next_steps": steps_text,
             "trace": "[" + ",".join(trace) + "]",
             "warnings": "[" + ",".join(map(_scalar_json, rec.warnings())) + "]",
-            "questions": _dumps(rec.questions) if self._may_ask(rec, level_id) else "[]",
+            "questions": self._questions_text(rec) if self._may_ask(rec, level_id) else "[]",
             "target": "null"
             if rec.target is None
             else self._target_text(rec, level_id, fired, steps_text),
@@ -477,6 +479,16 @@ class _CompactCodec:
                 if _is_tenure(rec.model, req.id)
             )
         return tenure
+
+    def _questions_text(self, rec: Recommendation) -> str:
+        """The questions' text, kept with the set of questions found (shared by every
+        profile that reads the same: see `pmpath.results.advice._find_questions`), which
+        is all `Recommendation.questions` reads besides the knowledge."""
+        found = rec._questions_found
+        kept = self._questions.get(id(found))
+        if kept is not None and kept[0] is found:
+            return kept[1]
+        return keep(self._questions, id(found), (found, _dumps(rec.questions)), _CACHE_MAX)[1]
 
     def _may_ask(self, rec: Recommendation, level_id: str) -> bool:
         """False when no question can arise: placed, every gap known, work given."""
