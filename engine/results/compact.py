@@ -214,7 +214,20 @@ class _Waits:
 
 
 class _LevelPart:
-    __slots__ = ("after", "before", "items", "level", "next_level")
+    #: besides the block's text: the conclusions that follow from the same fired rules
+    #: (the level, the rungs not ruled out, the statuses of the requirements assessed),
+    #: which the rest of output v1 reads
+    __slots__ = (
+        "after",
+        "before",
+        "gaps",
+        "items",
+        "level",
+        "next_level",
+        "possible",
+        "strengthen",
+        "unknown",
+    )
 
 
 class _SpecPart:
@@ -371,6 +384,12 @@ class _CompactCodec:
         state = rec.__dict__
         state.setdefault("level", level_id)
         state.setdefault("next_level", level.next_level)
+        state.setdefault("possible", level.possible)
+        state.setdefault("unknown", level.unknown)
+        if "gaps" not in state:  # each recommendation its own lists
+            state["gaps"] = list(level.gaps)
+        if "strengthen" not in state:
+            state["strengthen"] = list(level.strengthen)
         state.setdefault("specialization", spec.specialization)
         state.setdefault("shape", spec.shape)
         state.setdefault("path", path.path)
@@ -504,6 +523,8 @@ class _CompactCodec:
     def _level_part(self, rec: Recommendation, key: frozenset) -> _LevelPart:
         part = _LevelPart()
         part.level, part.next_level = rec.level, rec.next_level
+        part.possible, part.unknown = rec.possible, rec.unknown
+        part.gaps, part.strengthen = tuple(rec.gaps), tuple(rec.strengthen)
         before, after = _split(rec._level_block(_HOLE))
         part.before, part.after = before + "[", "]" + after
         part.items = self._evidence(rec.support(("level", rec.level)))
