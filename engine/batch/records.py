@@ -31,6 +31,8 @@ class Outcome:
     error: dict | None = None  # {"code", "path", "message", "line"?}
     fit: Fit | None = None  # with --role: how the candidate fits the opening
     notes: dict | None = None  # from a CV or export: the import report
+    #: the recommendation's compact output v1, when it was written already
+    text: str | None = None
 
 
 class Result(NamedTuple):
@@ -58,7 +60,8 @@ def jsonl_ok(o: Outcome) -> bytes:
     """``{"id":…,"ok":true,"source":…,"line":…,"recommendation":{…}}`` and a newline;
     with a fit, ``"fit":{…}`` (fit output v1) after the recommendation."""
     rec, fit, notes = o.recommendation, o.fit, o.notes
-    members = [("recommendation", rec.to_json(indent=None))]
+    text = o.text if o.text is not None else rec.to_json(indent=None)
+    members = [("recommendation", text)]
     if fit is not None:
         members.append(("fit", fit.to_json(indent=None)))
     if notes is not None:

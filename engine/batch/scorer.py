@@ -172,8 +172,14 @@ class Scorer:
             if self._crash_id is not None and rid == self._crash_id:
                 self._crash()
             rec = self._recommend(profile)
-            fit = assess(rec, self.role, self.specialization) if self.role else None
-            outcome = Outcome(rid, source, line, rec, fit=fit, notes=notes)
+            text = fit = None
+            if self.role:
+                if self._jsonl_ok is jsonl_ok and self.output == "jsonl":
+                    # output v1 first: what it works out from its kept parts (the level,
+                    # the gaps, the evidence lists) the fit then reads, not works out
+                    text = rec.to_json(indent=None)
+                fit = assess(rec, self.role, self.specialization)
+            outcome = Outcome(rid, source, line, rec, fit=fit, notes=notes, text=text)
             payload = self._jsonl_ok(outcome) if self.output == "jsonl" else self._row(outcome)
             audit = None
             if self.audit:
