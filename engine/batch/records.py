@@ -88,18 +88,23 @@ def jsonl_summary(o: Outcome) -> bytes:
 def _scored(o: Outcome, members: list[tuple[str, str]], plain: Callable[[], dict]) -> bytes:
     """A scored record: its head, then ``members`` (name, compact JSON text) in order.
     ``plain()`` gives the same members as data, for a record that cannot be UTF-8."""
-    text = (
+    head = (
         '{"id":'
         + encode_basestring(o.id)
         + ',"ok":true,"source":'
         + encode_basestring(o.source)
         + ',"line":'
         + _line_json(o.line)
-        + "".join(f',"{name}":{value}' for name, value in members)
-        + "}\n"
     )
     try:
-        return text.encode("utf-8")
+        # each member encoded on its own: one text with a character beyond Latin-1
+        # (fit's formula has "→") would make Python widen and re-encode them all
+        parts = [head.encode("utf-8")]
+        for name, value in members:
+            parts.append(f',"{name}":'.encode())
+            parts.append(value.encode("utf-8"))
+        parts.append(b"}\n")
+        return b"".join(parts)
     except UnicodeEncodeError:  # lone surrogates (from \ud800 escapes): escape everything
         record = {"id": o.id, "ok": True, "source": o.source, "line": o.line, **plain()}
         return (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")

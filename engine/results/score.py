@@ -60,8 +60,8 @@ def assess(
     facts = sections(rec.profile, rec.derived)
     # what fired, as facts (the explainer's own `fired_preds` and `derived`); the
     # explainer itself only for a check not kept
-    by_id = model.ruleset.by_id
-    fired_preds = {by_id[r].concludes for r in rec.fired if r in by_id}
+    concludes = memo(model, "rule-concludes", _rule_concludes)
+    fired_preds = {concludes[r] for r in rec.fired if r in concludes}
     explainer = None
     here = k.level_by_id[rec.level].index
     assessed_up_to = here + 1  # durable_rules assessed every rung up to the next one
@@ -134,6 +134,11 @@ def assess(
     )
 
 
+def _rule_concludes(model: Model) -> dict:
+    """Rule id -> the fact it concludes."""
+    return {rule.id: rule.concludes for rule in model.ruleset.rules}
+
+
 #: requirement checks kept per model before that memo starts afresh
 CHECKS_KEPT = 8192
 
@@ -148,7 +153,8 @@ def _exactly(value: Any) -> Any:
     if value is None:
         return None
     if value.__class__ is float:
-        return (float, repr(value))
+        # equal non-zero floats print alike; only a zero's sign needs its text
+        return (float, value) if value else (float, repr(value))
     return (value.__class__, value)
 
 
