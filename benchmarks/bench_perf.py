@@ -119,25 +119,8 @@ def calls_per_profile(profiles: list[dict]) -> dict[str, float]:
 def shared_breakdowns(profiles: list[dict], runs: int = 5) -> list[tuple[float, float]]:
     """``assess`` + compact JSON per recommendation, µs, with one `ScoreBreakdown` per
     distinct set of counts (shipped) and with one per fit (as before): paired runs."""
-    from fractions import Fraction
-
     from pmpath import Engine
     from pmpath.results import score
-    from pmpath.results.fit import ScoreBreakdown
-
-    def per_fit(k, counts, deduction):
-        role_met, role_total, lower_met, lower_total, role_unknown, lower_unknown = counts
-        weight = score.memo(k, "fit-weights", score._weights)[score.LOWER_RUNGS_WEIGHT]
-        return ScoreBreakdown(
-            role_met,
-            role_total,
-            lower_met,
-            lower_total,
-            weight,
-            Fraction(0) if deduction is None else Fraction(deduction),
-            role_unknown,
-            lower_unknown,
-        )
 
     engine = Engine.load()
     recs = [engine.recommend(p) for p in profiles]
@@ -146,7 +129,7 @@ def shared_breakdowns(profiles: list[dict], runs: int = 5) -> list[tuple[float, 
     try:
         for _ in range(runs):
             pair = []
-            for make in (per_fit, shared):
+            for make in (score._make_breakdown, shared):
                 score._shared_breakdown = make
                 start = time.perf_counter()
                 for rec in recs:

@@ -174,7 +174,7 @@ class Scorer:
             rec = self._recommend(profile)
             text = fit = None
             if self.role:
-                if self._jsonl_ok is jsonl_ok and self.output == "jsonl":
+                if self.detail == "full" and self.output == "jsonl":
                     # output v1 first: what it works out from its kept parts (the level,
                     # the gaps, the evidence lists) the fit then reads, not works out
                     text = rec.to_json(indent=None)

@@ -199,6 +199,12 @@ def _condition_plan(
     return describe_pattern(p), reads, compile_pattern(p)
 
 
+def fired_facts(ruleset: RuleSet, fired: Iterable[str]) -> set[Pred]:
+    """What the engine concluded: the facts the rules that fired conclude."""
+    by_id = ruleset.by_id
+    return {by_id[r].concludes for r in fired if r in by_id}
+
+
 class Explainer:
     """Checks rules on one profile's facts (sections) and says why they hold or not."""
 
@@ -216,9 +222,7 @@ class Explainer:
         self.facts = facts
         self._fired = set(fired)
         #: what the engine concluded: the rules that fired, as facts
-        self.fired_preds: set[Pred] = {
-            ruleset.by_id[r].concludes for r in self._fired if r in ruleset.by_id
-        }
+        self.fired_preds: set[Pred] = fired_facts(ruleset, self._fired)
         #: the derived facts conditions are checked against (`ungated` adds to them)
         self.derived: set[Pred] = set(self.fired_preds)
         plan = _plan(ruleset)

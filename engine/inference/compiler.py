@@ -375,25 +375,25 @@ def compile_rule(
     below = [
         p for p in when if isinstance(p, FactPattern) and stratum_of.get(p.pred, 0) < rule.stratum
     ]
-    patterns = []
     sections = [p for p in when if isinstance(p, SectionPattern)]
     own = [p for p in when if isinstance(p, FactPattern) and p not in below and not p.negated]
-    if carried and own and (below or sections):
-        return _carried_rule(rule, when, below, sections, own[0], flag_keys)
-    if below:  # one pattern over the profile fact: flags, negated flags, field tests
-        tests: list[dict] = [{"t": "profile"}]
-        tests += [{flag_keys[p.pred]: 1} for p in below if not p.negated]
-        tests += [{"$nex": {flag_keys[p.pred]: 1}} for p in below if p.negated]
-        for p in sections:
-            tests += compile_group(p.tests, "" if p.section in ("*", "") else p.section)
-        patterns.append({"p0": {"$and": tests}})
-    merged = bool(below)  # the section patterns are in it already
+    carrier = own[0] if carried and own and (below or sections) else None
+    patterns = []
+    profile = bool(below) and carrier is None
+    if profile:  # one pattern over the profile fact: flags, negated flags, field tests
+        patterns.append(
+            {"p0": {"$and": [{"t": "profile"}, *_profile_tests(below, sections, flag_keys)]}}
+        )
+    merged = profile or carrier is not None  # the section patterns are in one already
     # with "p0" taken, the other patterns are named from 1 (names are unique per rule)
-    for i, pattern in enumerate(when, start=1 if below else 0):
+    for i, pattern in enumerate(when, start=1 if profile else 0):
         if isinstance(pattern, SectionPattern):
             if not merged:
                 merged = True
                 patterns.append(compile_sections(sections, i))
+        elif pattern is carrier:
+            tests = [{"t": pattern.kind}, {"key": pattern.id}]
+            patterns.append({f"p{i}": {"$and": tests + _profile_tests(below, sections, flag_keys)}})
         elif pattern not in below:
             if pattern.negated:
                 raise ValueError(
@@ -407,31 +407,14 @@ def compile_rule(
     return out
 
 
-def _carried_rule(
-    rule: Rule, when: tuple, below: list, sections: list, carrier: FactPattern, flag_keys: dict
-) -> dict:
-    """`compile_rule` for a rule whose profile tests go on ``carrier``, a fact of its
-    own stage (the other patterns as usual, named by their place in ``when``)."""
-    patterns = []
-    for i, pattern in enumerate(when):
-        if pattern is carrier:
-            tests: list[dict] = [{"t": pattern.kind}, {"key": pattern.id}]
-            tests += [{flag_keys[p.pred]: 1} for p in below if not p.negated]
-            tests += [{"$nex": {flag_keys[p.pred]: 1}} for p in below if p.negated]
-            for p in sections:
-                tests += compile_group(p.tests, "" if p.section in ("*", "") else p.section)
-            patterns.append({f"p{i}": {"$and": tests}})
-        elif isinstance(pattern, FactPattern) and pattern not in below:
-            if pattern.negated:
-                raise ValueError(
-                    f"rule '{rule.id}' negates '{pattern.kind} {pattern.id}' of its own "
-                    "stratum; stratification puts a negated fact in a stratum below"
-                )
-            patterns.append(compile_pattern(pattern, i))
-    out: dict = {"all": patterns}
-    if rule.priority is not None:
-        out["pri"] = rule.priority
-    return out
+def _profile_tests(below: list, sections: list, flag_keys: dict) -> list[dict]:
+    """A rule's tests on the profile fact: its flags (the positive ones first, then
+    the negated ones), then its field tests."""
+    tests: list[dict] = [{flag_keys[p.pred]: 1} for p in below if not p.negated]
+    tests += [{"$nex": {flag_keys[p.pred]: 1}} for p in below if p.negated]
+    for p in sections:
+        tests += compile_group(p.tests, "" if p.section in ("*", "") else p.section)
+    return tests
 
 
 def compile_pattern(pattern: FactPattern, index: int) -> dict:

@@ -10,7 +10,6 @@ import json
 PROFILE_ID = "p"
 #: how every profile fact starts (``%s`` = state id); its fields and flags follow
 PROFILE_HEAD = '{"sid":"%s","id":"' + PROFILE_ID + '","t":"profile"'
-_HEAD = PROFILE_HEAD
 
 
 def fact_key(section: str, field: str) -> str:
@@ -52,8 +51,8 @@ class FactEncoder:
 
     def encode(self, profile: dict, derived: dict) -> tuple[str, str]:
         """The first stage's fact and the later stages' fact, as JSON text."""
-        first = [_HEAD]
-        later = [_HEAD]
+        first = [PROFILE_HEAD]
+        later = [PROFILE_HEAD]
         for section, field, key, shared in self._plan:
             value = (derived if section == "derived" else profile[section]).get(field)
             if value is None:

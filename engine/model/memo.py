@@ -35,6 +35,16 @@ def keep(cache: dict, key: Any, value: T, limit: int) -> T:
     return value
 
 
+def keep_for(cache: dict, owner: Any, make: Callable[[], T], limit: int) -> T:
+    """``make()``, kept for ``owner`` by identity: for an object itself kept and shared
+    (a set of questions, a requirement check, a score breakdown), what is made from it
+    alone. The entry holds ``owner``, so its id is not reused while the entry lives."""
+    kept = cache.get(id(owner))
+    if kept is not None and kept[0] is owner:
+        return kept[1]
+    return keep(cache, id(owner), (owner, make()), limit)[1]
+
+
 def without_memo(state: dict) -> dict:
     """An owner's ``__dict__`` for pickling: everything but the memo."""
     return {k: v for k, v in state.items() if k != "_memo"}

@@ -245,18 +245,12 @@ def _time_to_go(rec: Recommendation, requirement: str) -> str | None:
 
 def _path_to_target(rec: Recommendation) -> list[dict]:
     k = rec.model.knowledge
-    far = iter(rec._far_rungs)
     by_id = rec.model.ruleset.by_id
-    here = k.level_by_id[rec.level].index
-    top = k.level_by_id[rec.target].index
-    out = []
-    for level in k.levels[here + 1 : top + 1]:
-        if level.id == rec.next_level:
-            gaps = [rec._requirement_item(r) for r in rec.gaps]
-            out.append(_rung(level, gaps, [rec._step_item(s) for s in rec.steps]))
-        else:
-            _, open_reqs, chosen = next(far)
-            out.append(_far_rung(rec, level, open_reqs, chosen, by_id))
+    gaps = [rec._requirement_item(r) for r in rec.gaps]
+    steps = [rec._step_item(s) for s in rec.steps]
+    out = [_rung(k.level_by_id[rec.next_level], gaps, steps)]
+    for rung_id, open_reqs, chosen in rec._far_rungs:
+        out.append(_far_rung(rec, k.level_by_id[rung_id], open_reqs, chosen, by_id))
     return out
 
 
@@ -273,7 +267,8 @@ def _far_rung(rec: Recommendation, level, open_reqs: tuple, chosen: tuple, by_id
 
 
 def _far_decisions(rec: Recommendation) -> tuple:
-    """Per rung above the next one, up to the target: (its id, its requirements not met
+    """Per rung above the next one (the next rung is the rung above the placed one), up
+    to the target: (its id, its requirements not met
     as (id, status), its steps as (step id, ids of the rules that chose it)). The rungs'
     text follows from these, the level, the next rung's gaps and steps, the
     specialization and the time to go of each gap of years (`_CompactCodec` keeps it
@@ -285,9 +280,7 @@ def _far_decisions(rec: Recommendation) -> tuple:
     here = k.level_by_id[rec.level].index
     top = k.level_by_id[rec.target].index
     out = []
-    for level in k.levels[here + 1 : top + 1]:
-        if level.id == rec.next_level:
-            continue
+    for level in k.levels[here + 2 : top + 1]:
         open_reqs, unmet = [], set()
         for req in level.requirements:
             if any(holds(facts, known) for holds in met_of.get(req.id, ())):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
-from pmpath.model.memo import keep, memo
+from pmpath.model.memo import keep, keep_for, memo
 from pmpath.model.rules import FactPattern, Pred, Rule
 from pmpath.results.advice import _far_rung, _is_tenure
 
@@ -284,10 +284,16 @@ class _CompactCodec:
         #: the path to a target: the next rung's gaps, and each rung above it
         self._target_gaps: dict[tuple, str | _Waits] = {}
         self._far: dict[tuple, str | _Waits] = {}
-        self._rung_heads: dict[str, str] = {}
-        #: level -> its requirements of years (see `_tenure_of`)
-        self._tenure: dict[str, tuple[str, ...]] = {}
-        #: a kept set of questions' text, by identity (the entry holds the set)
+        levels = model.knowledge.levels
+        #: level -> a rung of the path to a target, up to its gaps
+        self._rung_heads = {
+            lv.id: f'{{"id":{_dumps(lv.id)},"title":{_dumps(lv.title)},"gaps":' for lv in levels
+        }
+        #: level -> its requirements of years (whose time to go its gaps may show)
+        self._tenure = {
+            lv.id: tuple(r.id for r in lv.requirements if _is_tenure(model, r.id)) for lv in levels
+        }
+        #: a kept set of questions' text, by identity (`keep_for`)
         self._questions: dict[int, tuple[tuple, str]] = {}
         self._step_items: dict[tuple, str] = {}
 
@@ -342,9 +348,7 @@ class _CompactCodec:
             self.tenure_gaps[place]: rec.time_to_go(self.tenure_gaps[place])
             for place in sorted(fired & self.tenure_gaps.keys())
         }
-        tenure = tuple(waits.items())
-        shown = tuple(req for req, wait in tenure if wait is not None)
-        level_key = (fired & self.level_key, tenure)
+        level_key = (fired & self.level_key, tuple(waits.items()))
         level = self._levels.get(level_key)
         spec = self._specs.get(fired & self.spec_cone)
         path = self._paths.get(fired & self.path_cone)
@@ -358,28 +362,22 @@ class _CompactCodec:
             if path is None:
                 path = self._path_part(rec, fired & self.path_cone)
         level_id = level.level
-        next_key = (level_id, fired & self.gap_rules, shown)
-        next_text = self._next.get(next_key)
-        if next_text is None:
-            next_text = self._kept(
-                self._next, next_key, rec, waits, lambda: _dumps(rec._next_level_block())
-            )
+        next_text = self._text(
+            self._next,
+            (level_id, fired & self.gap_rules),
+            rec,
+            waits,
+            lambda: _dumps(rec._next_level_block()),
+        )
         # steps read the specialization too (a step in a specialist's own terms)
-        steps_key = (level_id, fired & self.step_rules, spec.specialization, shown)
-        steps_text = self._steps.get(steps_key)
-        if steps_text is None:
-            specialization = spec.specialization
-            steps_text = self._kept(
-                self._steps,
-                steps_key,
-                rec,
-                waits,
-                lambda: self._steps_text(rec, level_id, specialization),
-            )
-        if next_text.__class__ is not str:
-            next_text = next_text.fill(waits)
-        if steps_text.__class__ is not str:
-            steps_text = steps_text.fill(waits)
+        specialization = spec.specialization
+        steps_text = self._text(
+            self._steps,
+            (level_id, fired & self.step_rules, specialization),
+            rec,
+            waits,
+            lambda: self._steps_text(rec, level_id, specialization),
+        )
         # the conclusions (warnings() needs some) follow from the fired rules alone
         state = rec.__dict__
         state.setdefault("level", level_id)
@@ -444,70 +442,41 @@ class _CompactCodec:
         the next steps (``steps_text``, already made); a rung above it for its own
         decisions (`Recommendation._far_rungs`), whoever the candidate."""
         k = rec.model.knowledge
-        nxt = k.level_by_id[rec.next_level]
-        waits = {req: rec.time_to_go(req) for req in self._tenure_of(rec, nxt.id)}
-        shown = tuple(req for req, wait in waits.items() if wait is not None)
-        key = (level_id, fired & self.gap_rules, shown)
-        gaps = self._target_gaps.get(key)
-        if gaps is None:
-            gaps = self._kept(
-                self._target_gaps,
-                key,
-                rec,
-                waits,
-                lambda: _dumps([rec._requirement_item(r) for r in rec.gaps]),
-            )
-        if gaps.__class__ is not str:
-            gaps = gaps.fill(waits)
-        rungs = [f'{self._rung_head(nxt)}{gaps},"steps":{steps_text}}}']
         by_id = rec.model.ruleset.by_id
+        gaps = self._text(
+            self._target_gaps,
+            (level_id, fired & self.gap_rules),
+            rec,
+            self._rung_waits(rec, rec.next_level),
+            lambda: _dumps([rec._requirement_item(r) for r in rec.gaps]),
+        )
+        rungs = [f'{self._rung_heads[rec.next_level]}{gaps},"steps":{steps_text}}}']
         for rung_id, open_reqs, chosen in rec._far_rungs:
             level = k.level_by_id[rung_id]
-            waits = {req: rec.time_to_go(req) for req in self._tenure_of(rec, rung_id)}
-            shown = tuple(req for req, wait in waits.items() if wait is not None)
-            key = (rung_id, open_reqs, chosen, shown)
-            text = self._far.get(key)
-            if text is None:
-                text = self._kept(
+            rungs.append(
+                self._text(
                     self._far,
-                    key,
+                    (rung_id, open_reqs, chosen),
                     rec,
-                    waits,
+                    self._rung_waits(rec, rung_id),
                     lambda: _dumps(_far_rung(rec, level, open_reqs, chosen, by_id)),  # noqa: B023
                 )
-            rungs.append(text if text.__class__ is str else text.fill(waits))
+            )
         target = k.level_by_id[rec.target]
         head = f'{{"id":{_dumps(target.id)},"title":{_dumps(target.title)},"rungs":['
         return head + ",".join(rungs) + "]}"
 
-    def _rung_head(self, level) -> str:
-        head = self._rung_heads.get(level.id)
-        if head is None:
-            head = self._rung_heads[level.id] = (
-                f'{{"id":{_dumps(level.id)},"title":{_dumps(level.title)},"gaps":'
-            )
-        return head
-
-    def _tenure_of(self, rec: Recommendation, level_id: str) -> tuple[str, ...]:
-        """The requirements of years of a rung (whose time to go its gaps may show)."""
-        tenure = self._tenure.get(level_id)
-        if tenure is None:
-            tenure = self._tenure[level_id] = tuple(
-                req.id
-                for req in rec.model.knowledge.level_by_id[level_id].requirements
-                if _is_tenure(rec.model, req.id)
-            )
-        return tenure
+    def _rung_waits(self, rec: Recommendation, level_id: str) -> dict[str, str | None]:
+        """The time to go of each requirement of years of a rung (what its gaps may show)."""
+        return {req: rec.time_to_go(req) for req in self._tenure[level_id]}
 
     def _questions_text(self, rec: Recommendation) -> str:
         """The questions' text, kept with the set of questions found (shared by every
         profile that reads the same: see `pmpath.results.advice._find_questions`), which
         is all `Recommendation.questions` reads besides the knowledge."""
-        found = rec._questions_found
-        kept = self._questions.get(id(found))
-        if kept is not None and kept[0] is found:
-            return kept[1]
-        return keep(self._questions, id(found), (found, _dumps(rec.questions)), _CACHE_MAX)[1]
+        return keep_for(
+            self._questions, rec._questions_found, lambda: _dumps(rec.questions), _CACHE_MAX
+        )
 
     def _may_ask(self, rec: Recommendation, level_id: str) -> bool:
         """False when no question can arise: placed, every gap known, work given."""
@@ -566,18 +535,25 @@ class _CompactCodec:
             texts.append(text)
         return "[" + ",".join(texts) + "]"
 
-    def _kept(
+    def _text(
         self,
         cache: dict,
         key: Any,
         rec: Recommendation,
         waits: dict[str, str | None],
         build: Callable[[], str],
-    ) -> str | _Waits:
-        """``build()``'s text, kept under ``key`` with holes for the ``waits``; made
-        afresh and not kept if it reads a time to go outside them."""
-        made = _Waits.made(rec, waits, build)
-        return build() if made is None else keep(cache, key, made, _CACHE_MAX)
+    ) -> str:
+        """``build()``'s text for ``rec``: kept under ``key`` plus which of the ``waits``
+        are shown, with a hole for each, and filled with ``rec``'s own; made afresh and
+        not kept if it reads a time to go outside them."""
+        key = (key, tuple(req for req, wait in waits.items() if wait is not None))
+        text = cache.get(key)
+        if text is None:
+            made = _Waits.made(rec, waits, build)
+            if made is None:
+                return build()
+            text = keep(cache, key, made, _CACHE_MAX)
+        return text if text.__class__ is str else text.fill(waits)
 
 
 def evidence_json(rec: Recommendation, pred: Pred) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
-from pmpath.model.memo import keep, memo
+from pmpath.model.memo import keep, keep_for, memo
 from pmpath.results.compact import _dumps, _scalar_json, evidence_json
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -103,11 +103,9 @@ class _FitCodec:
         return parts
 
     def breakdown(self, breakdown: Any) -> str:
-        kept = self.breakdowns.get(id(breakdown))
-        if kept is not None and kept[0] is breakdown:
-            return kept[1]
-        text = _dumps(breakdown.to_dict())
-        return keep(self.breakdowns, id(breakdown), (breakdown, text), _TEXTS_KEPT)[1]
+        return keep_for(
+            self.breakdowns, breakdown, lambda: _dumps(breakdown.to_dict()), _TEXTS_KEPT
+        )
 
     def rule(self, check: RuleCheck) -> str:
         key = (check.rule, check.because, check.source)
@@ -138,11 +136,8 @@ class _FitCodec:
 
     def requirement(self, req: RequirementCheck) -> str:
         # a check kept by `assess` is one object shared by every fit with the same
-        # values: its text is kept with it (by identity; the entry holds the object)
-        kept = self.texts.get(id(req))
-        if kept is not None and kept[0] is req:
-            return kept[1]
-        return keep(self.texts, id(req), (req, self._requirement(req)), _TEXTS_KEPT)[1]
+        # values: its text is kept with it
+        return keep_for(self.texts, req, lambda: self._requirement(req), _TEXTS_KEPT)
 
     def _requirement(self, req: RequirementCheck) -> str:
         key = (req.id, req.level, req.description, req.source)

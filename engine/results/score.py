@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pmpath.errors import EngineError, KnowledgeError, Problem
 from pmpath.explain.possible import could_hold
-from pmpath.explain.why import MAX_VIA_DEPTH, Explainer
+from pmpath.explain.why import MAX_VIA_DEPTH, Explainer, fired_facts
 from pmpath.explain.why import _plan as _explain_plan
 from pmpath.model.memo import keep, memo
 from pmpath.model.rules import FactPattern
@@ -58,10 +58,9 @@ def assess(
     weights = memo(k, "fit-weights", _weights)  # checked once per knowledge
 
     facts = sections(rec.profile, rec.derived)
-    # what fired, as facts (the explainer's own `fired_preds` and `derived`); the
+    # what fired, as facts (the explainer's `fired_preds` and `derived`); the
     # explainer itself only for a check not kept
-    concludes = memo(model, "rule-concludes", _rule_concludes)
-    fired_preds = {concludes[r] for r in rec.fired if r in concludes}
+    fired_preds = fired_facts(model.ruleset, rec.fired)
     explainer = None
     here = k.level_by_id[rec.level].index
     assessed_up_to = here + 1  # durable_rules assessed every rung up to the next one
@@ -69,7 +68,6 @@ def assess(
 
     reads = memo(model, "fit-reads", _requirement_reads)
     kept = memo(model, "fit-checks", _new_kept)
-    derived = fired_preds
     rungs = []
     for lv in k.levels[1 : level.index + 1]:
         checks = []
@@ -85,7 +83,7 @@ def assess(
                     req.id,
                     cross,
                     tuple([_exactly(facts[section].get(name)) for section, name in fields]),
-                    tuple([pred in derived for pred in preds]),
+                    tuple([pred in fired_preds for pred in preds]),
                 )
                 check = kept.get(key)
             if check is None:
@@ -132,11 +130,6 @@ def assess(
         warnings=tuple(_warnings(rec, specialization)),
         recommendation=rec,
     )
-
-
-def _rule_concludes(model: Model) -> dict:
-    """Rule id -> the fact it concludes."""
-    return {rule.id: rule.concludes for rule in model.ruleset.rules}
 
 
 #: requirement checks kept per model before that memo starts afresh
@@ -256,19 +249,22 @@ def _shared_breakdown(k: Knowledge, counts: tuple[int, ...], deduction: str | No
     key = (counts, deduction)
     breakdown = kept.get(key)
     if breakdown is None:
-        role_met, role_total, lower_met, lower_total, role_unknown, lower_unknown = counts
-        breakdown = ScoreBreakdown(
-            role_met,
-            role_total,
-            lower_met,
-            lower_total,
-            memo(k, "fit-weights", _weights)[LOWER_RUNGS_WEIGHT],
-            Fraction(0) if deduction is None else Fraction(deduction),
-            role_unknown,
-            lower_unknown,
-        )
-        keep(kept, key, breakdown, BREAKDOWNS_KEPT)
+        breakdown = keep(kept, key, _make_breakdown(k, counts, deduction), BREAKDOWNS_KEPT)
     return breakdown
+
+
+def _make_breakdown(k: Knowledge, counts: tuple[int, ...], deduction: str | None):
+    role_met, role_total, lower_met, lower_total, role_unknown, lower_unknown = counts
+    return ScoreBreakdown(
+        role_met,
+        role_total,
+        lower_met,
+        lower_total,
+        memo(k, "fit-weights", _weights)[LOWER_RUNGS_WEIGHT],
+        Fraction(0) if deduction is None else Fraction(deduction),
+        role_unknown,
+        lower_unknown,
+    )
 
 
 def _match(rec: Recommendation, asked: str, weights: dict[str, Fraction]) -> SpecializationMatch:
