@@ -159,6 +159,7 @@ class DurableSession:
         asserted: list[list[str]] = [[] for _ in self._handles]
         states: list[int | None] = [None] * len(self._handles)
         clean = False
+        head = len(PROFILE_HEAD % sid)  # where a stage fact's fields and flags start
         try:
             for i, handle in enumerate(self._handles):
                 message = self._message(i, facts, sid, fired)
@@ -166,7 +167,7 @@ class DurableSession:
                 asserted[i].append(_PROFILE_RETRACTION % sid)
                 if code == _OBSERVED:  # the profile before was not retracted
                     raise EngineError("a stage's state still held the profile before")
-                body = message[len(PROFILE_HEAD % sid) : -1] if self._carries[i] else ""
+                body = message[head:-1] if self._carries[i] else ""
                 self._drain(handle, states[i], sid, fired, asserted[i], body)
             clean = all(
                 self._reset(handle, state, done)
