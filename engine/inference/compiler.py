@@ -17,7 +17,10 @@ Each rule becomes one durable rule named by its id:
   ``gap: senior_pm.strategy`` becomes ``reached: pm`` and "not (owns a roadmap
   and plans 3+ months ahead)". A fact no compiled rule reads is never asserted:
   fewer derived facts is what makes durable_rules fast. The defining rules
-  still fire, for the trace. (``reached`` stays a fact: it chains the rungs.)
+  still fire, for the trace. (``reached`` stays a fact: it chains the rungs;
+  except the first rung, which every profile stands on: a join on it decides
+  nothing, so it is inlined, and a rule left with nothing but a pattern every
+  profile meets beside its joins drops that pattern too.)
 - the rules are compiled in *stages*, one per stratum of negation, each its own
   durable ruleset. Stage 0 (the rules with no negation) chains derived facts as
   above. A rule of a later stage reads what the stages below concluded as
@@ -127,7 +130,7 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
     definitions = {
         pred: rules[0].when
         for pred, rules in ruleset.concluders.items()
-        if len(rules) == 1 and pred[0] not in KEPT_KINDS
+        if len(rules) == 1 and (pred[0] not in KEPT_KINDS or _holds_always(rules[0].when))
     }
     stratum_of = {rule.concludes: rule.stratum for rule in ruleset.rules}
     #: per stage, what its rules inline: the facts of its own stratum, and facts whose
@@ -199,6 +202,15 @@ def compile_ruleset(ruleset: RuleSet) -> Compiled:
         silent,
         later,
         keys,
+    )
+
+
+def _holds_always(when: tuple) -> bool:
+    """True for a condition every profile meets: section patterns with no tests (the
+    ladder's first rung). A fact so concluded is inlined even where it chains the
+    rungs: a join on it decides nothing, and asserting it costs every profile."""
+    return bool(when) and all(
+        isinstance(p, SectionPattern) and p.section != "*" and not p.tests.items for p in when
     )
 
 
@@ -384,7 +396,11 @@ def compile_rule(
         patterns.append(
             {"p0": {"$and": [{"t": "profile"}, *_profile_tests(below, sections, flag_keys)]}}
         )
-    merged = profile or carrier is not None  # the section patterns are in one already
+    # the section patterns are in one already, or test nothing (a rule that joins a
+    # derived fact needs no pattern that every profile meets: it joins nothing)
+    merged = (
+        profile or carrier is not None or (bool(own) and not any(p.tests.items for p in sections))
+    )
     # with "p0" taken, the other patterns are named from 1 (names are unique per rule)
     for i, pattern in enumerate(when, start=1 if profile else 0):
         if isinstance(pattern, SectionPattern):

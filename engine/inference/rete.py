@@ -121,13 +121,9 @@ class DurableSession:
     def _stage_fact(self, profile_fact: str, fired: list[str]) -> str:
         """The profile fact with a flag for every fact concluded so far that a later
         stage reads."""
-        flags = self._flags
         # once each: durable reads a key given twice as two properties (two matches)
-        return (
-            profile_fact[:-1]
-            + "".join(dict.fromkeys([flags[r] for r in fired if r in flags]))
-            + "}"
-        )
+        flags = dict.fromkeys(filter(None, map(self._flags.get, fired)))
+        return profile_fact[:-1] + "".join(flags) + "}"
 
     def _message(self, stage: int, facts: tuple[str, str], sid: str, fired: list[str]) -> str:
         """The one fact ``stage`` asserts for state ``sid``: the first fact in stage 0,

@@ -129,6 +129,28 @@ def test_the_reachable_chain_tests_the_profile_on_the_fact_it_joins_and_agrees_w
         engine.close()
 
 
+@pytest.mark.parametrize("backend", ["lean", "host"])
+def test_the_first_rung_every_profile_stands_on_is_never_asserted_nor_joined(backend):
+    from careers import pool
+
+    engine = Engine.load(backend=backend)
+    try:
+        first = engine.compiled.stages[0]
+        # the base rule still fires (for the trace), but nothing in durable joins on it
+        assert first.asserts["ladder.base.aspiring"] is None
+        assert '"aspiring"' not in json.dumps(first.definition)
+        # a rule that joined it joins only what decides: no pattern every profile meets
+        (pattern,) = first.definition["ladder.reach.apm"]["all"]
+        assert next(iter(pattern.values()))["$and"][0] == {"t": "met"}
+        for _, profile in pool(300, seed=5, share=0.3):
+            normalised, derived = engine.prepare(profile)
+            ours = set(engine.infer(normalised, derived))
+            assert "ladder.base.aspiring" in ours
+            assert ours == set(engine.infer_reference(normalised, derived))
+    finally:
+        engine.close()
+
+
 #: a CPO: nothing fires in the second stage, so its durable state never runs an action
 TOP = {
     "experience": {"total_years": 21.8, "product_years": 16, "people_management_years": 8},
