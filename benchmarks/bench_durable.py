@@ -72,8 +72,7 @@ def _count(node, key: str) -> int:
 def run(handle: int, facts: list[str]) -> tuple[float, float]:
     actions = 0
     start = time.perf_counter()
-    for fact in facts:
-        message = fact % "1"
+    for message in facts:
         _, state = dre.assert_fact(handle, message)
         started = dre.start_action_for_state(handle, state)
         while started is not None:
@@ -89,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
     from pmpath import Engine
+    from pmpath.inference.facts import PROFILE_HEAD
     from pmpath.profile.checker import check_profile
 
     engine = Engine.load()
@@ -100,7 +100,10 @@ def main(argv: list[str] | None = None) -> None:
         first, later = engine._encoder.encode(completed, derived)
         fired = engine.infer(completed, derived)
         for stage in facts:  # each stage's fact as the driver makes it (flags from below)
-            facts[stage].append(first if stage == 0 else session._stage_fact(later, fired))
+            head = PROFILE_HEAD % "1"  # the driver writes it, with its state id, before each
+            facts[stage].append(
+                head + first if stage == 0 else session._stage_fact(head + later, fired)
+            )
     variants: dict[str, tuple[int, dict]] = {}
     for i, stage in enumerate(engine.compiled.stages):
         shipped = stage.definition

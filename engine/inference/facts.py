@@ -8,7 +8,8 @@ import json
 #: given, so durable need not hash the fact's properties to make one, and the fact
 #: is retracted by its id alone
 PROFILE_ID = "p"
-#: how every profile fact starts (``%s`` = state id); its fields and flags follow
+#: how every profile fact starts (``%s`` = state id): the driver writes it once per
+#: state id, and the encoder's text (the fields, then the flags) follows it
 PROFILE_HEAD = '{"sid":"%s","id":"' + PROFILE_ID + '","t":"profile"'
 
 
@@ -19,8 +20,8 @@ def fact_key(section: str, field: str) -> str:
 
 
 class FactEncoder:
-    """Writes the flat profile fact straight to JSON text, with ``"sid":"%s"`` first
-    and its id (`PROFILE_ID`) second.
+    """Writes the flat profile fact straight to JSON text: what follows its head
+    (`PROFILE_HEAD`, its state id and its id), which the driver puts before it.
 
     Only the fields some compiled rule reads (``fields``), each under its key
     (``keys``: `pmpath.inference.compiler.Compiled.keys`; ``section__field`` if not
@@ -50,9 +51,11 @@ class FactEncoder:
         )
 
     def encode(self, profile: dict, derived: dict) -> tuple[str, str]:
-        """The first stage's fact and the later stages' fact, as JSON text."""
-        first = [PROFILE_HEAD]
-        later = [PROFILE_HEAD]
+        """The first stage's fact and the later stages' fact, each as the JSON text
+        that follows `PROFILE_HEAD` (``,"f0":3,...}``)."""
+        # each piece after a comma: the text follows the head's last property
+        first = [""]
+        later = [""]
         for section, field, key, shared in self._plan:
             value = (derived if section == "derived" else profile[section]).get(field)
             if value is None:
@@ -63,7 +66,7 @@ class FactEncoder:
             elif kind is int or kind is float:
                 text = key + repr(value)
             else:
-                text = key + json.dumps(value).replace("%", "%%")
+                text = key + json.dumps(value)
             first.append(text)
             if shared:
                 later.append(text)

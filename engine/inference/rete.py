@@ -71,16 +71,9 @@ class DurableSession:
         self._carries = [stage.carries for stage in compiled.stages]
         self._flags = compiled.flags
         self._asserts = compiled.asserts
-        #: rule id -> (the fact it asserts without its closing brace, what retracts
-        #: that fact), ``%s`` = state id: a fact of a stage that `Stage.carries`
-        #: gets the stage's profile fields and flags before the brace
-        self._lean_asserts = {
-            rule_id: None if template is None else (template[:-1], _retraction(template))
-            for rule_id, template in self._asserts.items()
-        }
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
-        self._lean_sid = str(next(self._sids))
+        self._use_sid(str(next(self._sids)))
         self._lean_runs = 0
         self._handles: list[int] = []
         names = [f"{self.name}.{i}" for i in range(len(self._stages))]
@@ -109,10 +102,10 @@ class DurableSession:
             raise EngineError(f"durable_rules rejected the compiled ruleset: {exc}") from exc
 
     def run_encoded(self, facts: tuple[str, str]) -> list[str]:
-        """Run one profile given as its two facts, each JSON text starting
-        ``{"sid":"%s",`` (see `pmpath.inference.facts.FactEncoder`): the first stage's
-        fact and the later stages' (the fields they read, flags to come); return the
-        ids of the rules that fired."""
+        """Run one profile given as its two facts, each the JSON text that follows
+        `pmpath.inference.facts.PROFILE_HEAD` (see `pmpath.inference.facts.FactEncoder`):
+        the first stage's fact and the later stages' (the fields they read, flags to
+        come); return the ids of the rules that fired."""
         with self._lock:
             if self.backend == "lean":
                 return self._run_lean(facts)
@@ -125,12 +118,13 @@ class DurableSession:
         flags = dict.fromkeys(filter(None, map(self._flags.get, fired)))
         return profile_fact[:-1] + "".join(flags) + "}"
 
-    def _message(self, stage: int, facts: tuple[str, str], sid: str, fired: list[str]) -> str:
-        """The one fact ``stage`` asserts for state ``sid``: the first fact in stage 0,
-        the later stages' fact with the flags of what fired so far above it."""
+    def _message(self, stage: int, facts: tuple[str, str], head: str, fired: list[str]) -> str:
+        """The one fact ``stage`` asserts, after ``head`` (`PROFILE_HEAD` with the state
+        id): the first fact in stage 0, the later stages' fact with the flags of what
+        fired so far above it."""
         if stage == 0:
-            return facts[0] % sid
-        return self._stage_fact(facts[1] % sid, fired)
+            return head + facts[0]
+        return self._stage_fact(head + facts[1], fired)
 
     def held_facts(self) -> list[list[dict]]:
         """The facts each stage's state holds now (lean driver): none between two
@@ -148,23 +142,39 @@ class DurableSession:
     # -- lean driver ----------------------------------------------------------
     RECYCLE = 1000
 
+    def _use_sid(self, sid: str) -> None:
+        """Take ``sid`` as the lean driver's state id, with everything written for it
+        once (formatting each fact and retraction per profile cost more than the
+        Python around the C calls)."""
+        self._lean_sid = sid
+        #: rule id -> (the fact it asserts without its closing brace, what retracts
+        #: that fact), for this sid: a fact of a stage that `Stage.carries` gets the
+        #: stage's profile fields and flags before the brace
+        self._lean_asserts = {
+            rule_id: None
+            if template is None
+            else ((template % sid)[:-1], _retraction(template) % sid)
+            for rule_id, template in self._asserts.items()
+        }
+        self._profile_retraction = _PROFILE_RETRACTION % sid
+        self._profile_head = PROFILE_HEAD % sid
+
     def _run_lean(self, facts: tuple[str, str]) -> list[str]:
-        sid = self._lean_sid
         fired: list[str] = []
         #: per stage, what retracts each fact asserted in it
         asserted: list[list[str]] = [[] for _ in self._handles]
         states: list[int | None] = [None] * len(self._handles)
         clean = False
-        head = len(PROFILE_HEAD % sid)  # where a stage fact's fields and flags start
+        head = self._profile_head
         try:
             for i, handle in enumerate(self._handles):
-                message = self._message(i, facts, sid, fired)
+                message = self._message(i, facts, head, fired)
                 code, states[i] = _dre.assert_fact(handle, message)
-                asserted[i].append(_PROFILE_RETRACTION % sid)
+                asserted[i].append(self._profile_retraction)
                 if code == _OBSERVED:  # the profile before was not retracted
                     raise EngineError("a stage's state still held the profile before")
-                body = message[head:-1] if self._carries[i] else ""
-                self._drain(handle, states[i], sid, fired, asserted[i], body)
+                body = message[len(head) : -1] if self._carries[i] else ""
+                self._drain(handle, states[i], fired, asserted[i], body)
             clean = all(
                 self._reset(handle, state, done)
                 for handle, state, done in zip(self._handles, states, asserted, strict=True)
@@ -183,7 +193,6 @@ class DurableSession:
         self,
         handle: int,
         state: int,
-        sid: str,
         fired: list[str],
         asserted: list[str],
         body: str = "",
@@ -204,11 +213,13 @@ class DurableSession:
             add_fired(rule_id)
             templates = asserts[rule_id]
             if templates is not None:
-                retraction = templates[1] % sid
                 # a fact already asserted (another rule concluded it) is not asserted
                 # again: durable would only answer _OBSERVED
-                fact = templates[0] % sid + body + "}"
-                if retraction not in asserted and assert_fact(handle, fact)[0] == _OK:
+                retraction = templates[1]
+                if (
+                    retraction not in asserted
+                    and assert_fact(handle, templates[0] + body + "}")[0] == _OK
+                ):
                     add_asserted(retraction)
             message = complete(handle, state)
 
@@ -225,7 +236,7 @@ class DurableSession:
         """Delete the current states (each exists once a fact was asserted in it) and
         pick a new id."""
         sid = self._lean_sid
-        self._lean_sid = str(next(self._sids))
+        self._use_sid(str(next(self._sids)))
         for handle, state in zip(self._handles, states, strict=True):
             if state is None:
                 continue  # nothing was asserted: there is no state, and deleting one crashes
@@ -245,7 +256,7 @@ class DurableSession:
             for i, name in enumerate(self._stage_names):
                 # durable's Host raises MessageNotHandledException for a fact no rule
                 # matches (a stage where nothing fires for this profile)
-                text = self._message(i, facts, sid, fired)
+                text = self._message(i, facts, PROFILE_HEAD % sid, fired)
                 if self._carries[i]:  # what this stage's actions add to their facts
                     host.carried[sid] = {
                         k: v for k, v in json.loads(text).items() if k not in ("sid", "id", "t")

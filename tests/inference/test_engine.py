@@ -11,6 +11,7 @@ import pytest
 from strategies import bench_batch
 
 from pmpath import Engine, EngineError, KnowledgeError, ProfileError
+from pmpath.inference.facts import PROFILE_HEAD
 
 PM = {"experience": {"total_years": 4, "product_years": 3}, "track_record": {"launches": 2}}
 
@@ -253,7 +254,8 @@ def test_every_fact_the_driver_asserts_is_retracted_by_its_id(engine):
     ids = {json.loads(t % "1")["id"] for t in templates}
     assert len(ids) == len(set(templates))  # one id per distinct fact
     first, later = engine._encoder.encode(*engine.prepare(TOP))
-    assert json.loads(first % "1")["id"] == json.loads(later % "1")["id"] == "p"
+    head = PROFILE_HEAD % "1"  # what the driver puts before the encoder's text
+    assert json.loads(head + first)["id"] == json.loads(head + later)["id"] == "p"
     for profile in (TOP, PM, TOP):  # each run finds its states empty and leaves them so
         engine.recommend(profile)
         assert session.held_facts() == [[] for _ in session._handles]
@@ -276,6 +278,7 @@ def test_the_later_stages_fact_holds_just_the_fields_their_rules_read(engine):
     assert set(compiled.later_fields) == read_later
     assert len(compiled.later_fields) < len(compiled.fields)  # a smaller fact
     first, later = engine._encoder.encode(*engine.prepare(TOP))
-    first, later = json.loads(first % "1"), json.loads(later % "1")
+    head = PROFILE_HEAD % "1"
+    first, later = json.loads(head + first), json.loads(head + later)
     assert set(later) - {"sid", "id", "t"} == {k for k in first if keys.get(k) in read_later}
     assert {k: first[k] for k in later} == later  # the same values, in fewer keys
