@@ -11,7 +11,13 @@ for what a profile costs once everything is loaded:
 - ``durable``: the durable_rules run alone (`DurableSession.run_encoded` on
   profiles already encoded as facts): the C core and the driver around it;
 - ``recommend``: `Engine.recommend` on a profile dict (validate, complete, derive,
-  encode, durable), the answer left lazy as the API returns it.
+  encode, durable), the answer left lazy as the API returns it;
+- ``fit``: `Engine.fit` for a senior PM opening (the issue's in-process figure);
+- ``record``: `Engine.recommend` and output v1 as compact JSON (what a ``--detail
+  full`` batch record costs, less reading and writing);
+- ``role-record``: ``record`` and then the fit for a senior PM and its compact
+  JSON, as a ``--role senior_pm`` batch makes them (so ``role-record / record``
+  is the role's share of a record, free of the machine's speed).
 
 Each is the difference of two runs of a child process that differ only in how
 many times they go over the same generated profiles (``--passes``), divided by
@@ -25,6 +31,7 @@ Needs valgrind (Debian's ``valgrind``); a run takes a minute or two.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -33,7 +40,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODES = ("durable", "recommend")
+MODES = ("durable", "recommend", "fit", "record", "role-record")
 
 
 def child(mode: str, n: int, passes: int) -> None:
@@ -49,13 +56,30 @@ def child(mode: str, n: int, passes: int) -> None:
         items = [engine._encoder.encode(*engine.prepare(p)) for p in profiles]
         call = engine._session.run_encoded
     else:
-        items, call = profiles, engine.recommend
+        items = profiles
+        call = {
+            "recommend": engine.recommend,
+            "fit": lambda p: engine.fit(p, "senior_pm"),
+            "record": lambda p: engine.recommend(p).to_json(indent=None),
+            "role-record": _role_record(engine),
+        }[mode]
     for item in items[:50]:  # warm: the first calls fill caches that later ones reuse
         call(item)
     for _ in range(passes):
         for item in items:
             call(item)
     engine.close()
+
+
+def _role_record(engine):
+    from pmpath.results.score import assess
+
+    def call(profile):
+        rec = engine.recommend(profile)
+        rec.to_json(indent=None)  # output v1 first, as the batch scorer writes it
+        return assess(rec, "senior_pm").to_json(indent=None)
+
+    return call
 
 
 def collected(python: str, mode: str, n: int, passes: int) -> int:
@@ -74,7 +98,9 @@ def collected(python: str, mode: str, n: int, passes: int) -> int:
             "--passes",
             str(passes),
         ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+        # one string hash seed for every run: dicts probe alike, so counts repeat
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        done = subprocess.run(command, capture_output=True, text=True, timeout=3600, env=env)
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode != 0 or found is None:
         raise SystemExit(f"valgrind failed ({' '.join(command)}):\n{done.stderr[-2000:]}")
@@ -89,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=1000, help="generated profiles")
     parser.add_argument("--passes", type=int, default=2, help="times over them, counted")
-    parser.add_argument("--mode", choices=MODES, action="append", help="default: both")
+    parser.add_argument("--mode", choices=MODES, action="append", help="default: all")
     parser.add_argument("--before", metavar="PYTHON", help="an older pmpath's Python")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -106,13 +132,17 @@ def main(argv: list[str] | None = None) -> None:
         f"\ninstructions per profile ({args.n:,} generated profiles, {args.passes} passes "
         "counted, callgrind):"
     )
+    counted: dict[str, float] = {}
     for mode in args.mode or MODES:
-        now = per_profile(sys.executable, mode, args.n, args.passes)
-        line = f"  {mode:<10} {now:>10,.0f}"
+        now = counted[mode] = per_profile(sys.executable, mode, args.n, args.passes)
+        line = f"  {mode:<12} {now:>10,.0f}"
         if args.before:
             before = per_profile(args.before, mode, args.n, args.passes)
             line += f"   before {before:>10,.0f}   after / before {now / before:.3f}"
-        print(line)
+        print(line, flush=True)
+    if "record" in counted and "role-record" in counted:
+        share = counted["role-record"] / counted["record"]
+        print(f"  role-record / record: {share:.3f} (the issue asks --role to cost <= 1.5x)")
 
 
 if __name__ == "__main__":

@@ -500,6 +500,13 @@ def check_role(
     knowledge: Knowledge, role: str, specialization: str | None = None
 ) -> tuple[Level, str | None]:
     """The role's `Level` and the specialization id, or `RoleError` saying what is valid."""
+    level = knowledge.level_by_id.get(role) if isinstance(role, str) else None
+    if (
+        level is not None
+        and level.index > 0
+        and (specialization is None or specialization in knowledge.specializations)
+    ):
+        return level, specialization  # valid (checked once per fit): no lists of choices
     choices = role_levels(knowledge)
     if not isinstance(role, str) or role not in knowledge.level_by_id:
         raise RoleError(_unknown("role", role, choices), code="F001", param="role")

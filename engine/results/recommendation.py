@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pmpath.errors import EngineError
+from pmpath.explain.why import fired_facts
 from pmpath.model.rules import NO_PRIORITY, FactPattern, Pred, Rule
 from pmpath.results.advice import (
     _far_decisions,
@@ -73,6 +74,15 @@ class Recommendation:
             else:
                 ids.append(ident)
         return by_kind
+
+    def concluded_facts(self):
+        """What the rules concluded, as facts (``(kind, id)``; read-only): the keys of
+        ``_concluded`` once worked out (the level and the gaps need it), else straight
+        from the ids of the rules that fired, which is cheaper than sorting them."""
+        concluded = self.__dict__.get("_concluded")
+        if concluded is not None:
+            return concluded
+        return fired_facts(self.model.ruleset, self.fired)
 
     def _ids(self, kind: str) -> list[str]:
         """The concluded ids of ``kind`` (the list is shared: do not change it)."""
