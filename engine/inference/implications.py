@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from pmpath.inference.reference import compile_conditions
 from pmpath.model.rules import RuleSet
 
+#: the derived facts an implication's conditions see: none (they read profile fields
+#: only), one shared empty set rather than a new one per check
+_NO_FACTS: frozenset = frozenset()
+
 
 @dataclass(frozen=True)
 class _Implication:
@@ -55,7 +59,7 @@ class Implications:
                 section = out[imp.section]
                 if section.get(imp.field) is not None or imp.rule in fired:
                     continue
-                if imp.holds(out, set()):
+                if imp.holds(out, _NO_FACTS):
                     if out is profile:
                         out = dict(profile)
                     out[imp.section] = {**section, imp.field: imp.value}
