@@ -10,6 +10,7 @@ trace lists every fired rule with the facts it read.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -75,7 +76,7 @@ class Recommendation:
                 ids.append(ident)
         return by_kind
 
-    def concluded_facts(self):
+    def concluded_facts(self) -> Collection[Pred]:
         """What the rules concluded, as facts (``(kind, id)``; read-only): the keys of
         ``_concluded`` once worked out (the level and the gaps need it), else straight
         from the ids of the rules that fired, which is cheaper than sorting them."""
