@@ -109,3 +109,24 @@ def test_a_pool_that_owes_records_no_worker_holds_says_so_instead_of_waiting(mon
     with pytest.raises(EngineError, match="no worker holds any of them") as caught:
         list(pool.imap(range(40)))
     assert caught.value.code == "E003"
+
+
+def test_waiting_for_a_worker_to_exit_returns_once_it_has_and_is_bounded_when_it_does_not():
+    import subprocess
+    import sys
+
+    from pmpath.pool import _wait_exit
+
+    quick = subprocess.Popen([sys.executable, "-c", "pass"])
+    _wait_exit(quick, timeout=30)
+    assert quick.returncode == 0  # exited, and reaped
+    _wait_exit(quick, timeout=30)  # already reaped: no pidfd to watch, and no error
+
+    wedged = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            _wait_exit(wedged, timeout=0.2)
+        assert wedged.poll() is None  # still running: the caller decides (close kills it)
+    finally:
+        wedged.kill()
+        wedged.wait()
