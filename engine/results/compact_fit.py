@@ -59,8 +59,6 @@ class _FitCodec:
         self.candidates: dict[tuple[str, str, str, str], tuple[str, str, str]] = {}
         #: a shared score breakdown's text, by identity (the entry holds the object)
         self.breakdowns: dict[int, tuple[Any, str]] = {}
-        #: a shared rung's text, by identity (the entry holds the object)
-        self.rung_texts: dict[int, tuple[Any, str]] = {}
 
     def start(self, fit: Fit) -> str:
         if self.top is None:
@@ -155,11 +153,6 @@ class _FitCodec:
         )
 
     def rung(self, rung: RungCheck) -> str:
-        # a rung of kept checks is one object shared by every fit with them (`assess`):
-        # its text is kept with it
-        return keep_for(self.rung_texts, rung, lambda: self._rung(rung), _TEXTS_KEPT)
-
-    def _rung(self, rung: RungCheck) -> str:
         key = (rung.level, rung.title, rung.kwan_level)
         head = self.rungs.get(key)
         if head is None:

@@ -27,7 +27,7 @@ from pmpath.words import article, figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.model import Model
-    from pmpath.model.knowledge import Knowledge, Level
+    from pmpath.model.knowledge import Knowledge
     from pmpath.model.rules import Rule, RuleSet
     from pmpath.results.recommendation import Recommendation
 
@@ -68,11 +68,9 @@ def assess(
 
     reads = memo(model, "fit-reads", _requirement_reads)
     kept = memo(model, "fit-checks", _new_kept)
-    kept_rungs = memo(model, "fit-rungs", _new_kept)
     rungs = []
     for lv in k.levels[1 : level.index + 1]:
         checks = []
-        all_kept = True  # every check of the rung is a kept one (shared)
         cross = lv.index <= assessed_up_to
         for req in lv.requirements:
             # a requirement's check follows from the values and derived facts its rules
@@ -103,7 +101,6 @@ def assess(
                 )
                 if key is not None:
                     keep(kept, key, check, CHECKS_KEPT)
-            all_kept = all_kept and key is not None
             met = check.met
             if cross:
                 engine_met = ("met", req.id) in fired_preds
@@ -117,7 +114,7 @@ def assess(
                         "differently by durable_rules and the reference evaluator"
                     )
             checks.append(check)
-        rungs.append(_rung(kept_rungs, lv, checks) if all_kept else _new_rung(lv, checks))
+        rungs.append(RungCheck(lv.id, lv.title, lv.kwan_level, tuple(checks)))
 
     match = _match(rec, specialization, weights) if specialization is not None else None
     breakdown = _breakdown(k, rungs, None if match is None else str(match.deduction))
@@ -137,24 +134,6 @@ def assess(
 
 #: requirement checks kept per model before that memo starts afresh
 CHECKS_KEPT = 8192
-#: rungs of kept checks kept per model before that memo starts afresh
-RUNGS_KEPT = 8192
-
-
-def _rung(kept: dict, lv: Level, checks: list[RequirementCheck]) -> RungCheck:
-    """The `RungCheck` of ``lv`` with ``checks`` (each a kept check, shared): one
-    object per set of checks, kept by their identity, so its counts and its text
-    (`pmpath.results.compact_fit`) are worked out once for every fit that shares
-    them. A kept rung holds its checks, so their ids are not reused while it lives."""
-    key = (lv.id, tuple(map(id, checks)))
-    rung = kept.get(key)
-    if rung is None or any(a is not b for a, b in zip(rung.requirements, checks, strict=True)):
-        rung = keep(kept, key, _new_rung(lv, checks), RUNGS_KEPT)
-    return rung
-
-
-def _new_rung(lv: Level, checks: list[RequirementCheck]) -> RungCheck:
-    return RungCheck(lv.id, lv.title, lv.kwan_level, tuple(checks))
 
 
 def _new_kept(model: Model) -> dict:
