@@ -565,21 +565,28 @@ def _wait_exit(process: subprocess.Popen, timeout: float) -> None:
     3.11's ``Popen.wait`` with a timeout polls, sleeping up to 50 ms at a time, so
     a worker that exits at once still cost its pool's ``close`` tens of ms. On
     Linux the wait is a ``poll`` on the process's pidfd (woken by the exit)."""
-    pidfd_open = getattr(os, "pidfd_open", None)
-    if pidfd_open is not None:
+    fd = _pidfd(process)
+    if fd is not None:
         try:
-            fd = pidfd_open(process.pid)
-        except OSError:  # reaped already, or no pidfd here: the plain wait says which
-            fd = None
-        if fd is not None:
-            try:
-                poller = select.poll()
-                poller.register(fd, select.POLLIN)
-                if not poller.poll(timeout * 1000):
-                    raise subprocess.TimeoutExpired(process.args, timeout)
-            finally:
-                os.close(fd)
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            if not poller.poll(timeout * 1000):
+                raise subprocess.TimeoutExpired(process.args, timeout)
+        finally:
+            os.close(fd)
     process.wait(timeout=timeout)  # reaps it (at once, once it has exited)
+
+
+def _pidfd(process: subprocess.Popen) -> int | None:
+    """A pidfd of ``process`` while it is not reaped (its pid is its own until then,
+    never another process's), or None: reaped already, or no pidfds here."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is None or process.returncode is not None:
+        return None
+    try:
+        return pidfd_open(process.pid)
+    except OSError:
+        return None
 
 
 def _close_fd(fd: int) -> None:

@@ -267,12 +267,12 @@ def _far_rung(rec: Recommendation, level, open_reqs: tuple, chosen: tuple, by_id
 
 
 def _far_decisions(rec: Recommendation) -> tuple:
-    """Per rung above the next one (the next rung is the rung above the placed one), up
-    to the target: (its id, its requirements not met
-    as (id, status), its steps as (step id, ids of the rules that chose it)). The rungs'
-    text follows from these, the level, the next rung's gaps and steps, the
-    specialization and the time to go of each gap of years (`_CompactCodec` keeps it
-    so). The rules did not assess these rungs: their requirements are checked here."""
+    """Per rung above the next one (the one above the placed rung), up to the target:
+    (its id, its requirements not met as (id, status), its steps as (step id, ids of
+    the rules that chose it)). The rungs' text follows from these, the level, the next
+    rung's gaps and steps, the specialization and the time to go of each gap of years
+    (`_CompactCodec` keeps it so). The rules did not assess these rungs: their
+    requirements are checked here."""
     k = rec.model.knowledge
     met_of = _predicates(rec.model)[0]
     facts = sections(rec.profile, rec.derived)

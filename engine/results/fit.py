@@ -499,21 +499,16 @@ def role_levels(knowledge: Knowledge) -> list[str]:
 def check_role(
     knowledge: Knowledge, role: str, specialization: str | None = None
 ) -> tuple[Level, str | None]:
-    """The role's `Level` and the specialization id, or `RoleError` saying what is valid."""
+    """The role's `Level` and the specialization id, or `RoleError` saying what is valid.
+    The lists of valid choices are built only for the error (a fit checks its role
+    on every call)."""
     level = knowledge.level_by_id.get(role) if isinstance(role, str) else None
-    if (
-        level is not None
-        and level.index > 0
-        and (specialization is None or specialization in knowledge.specializations)
-    ):
-        return level, specialization  # valid (checked once per fit): no lists of choices
-    choices = role_levels(knowledge)
-    if not isinstance(role, str) or role not in knowledge.level_by_id:
-        raise RoleError(_unknown("role", role, choices), code="F001", param="role")
-    if role not in choices:
+    if level is None:
+        raise RoleError(_unknown("role", role, role_levels(knowledge)), code="F001", param="role")
+    if level.index == 0:
         raise RoleError(
             f"'{role}' is the rung before any product role and has no requirements to fit "
-            f"against; choose one of: {', '.join(choices)}",
+            f"against; choose one of: {', '.join(role_levels(knowledge))}",
             code="F001",
             param="role",
         )
@@ -523,7 +518,7 @@ def check_role(
             code="F002",
             param="specialization",
         )
-    return knowledge.level_by_id[role], specialization
+    return level, specialization
 
 
 def _evidence(rec: Recommendation, rule: Rule) -> dict:
