@@ -17,7 +17,9 @@ for what a profile costs once everything is loaded:
   full`` batch record costs, less reading and writing);
 - ``role-record``: ``record`` and then the fit for a senior PM and its compact
   JSON, as a ``--role senior_pm`` batch makes them (so ``role-record / record``
-  is the role's share of a record, free of the machine's speed).
+  is the role's share of a record, free of the machine's speed);
+- ``summary``: `Engine.recommend` and the ``--detail summary`` record as the
+  batch writes it (its JSONL line, as bytes).
 
 Each is the difference of two runs of a child process that differ only in how
 many times they go over the same generated profiles (``--passes``), divided by
@@ -40,7 +42,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODES = ("durable", "recommend", "fit", "record", "role-record")
+MODES = ("durable", "recommend", "fit", "record", "role-record", "summary")
 
 
 def child(mode: str, n: int, passes: int) -> None:
@@ -57,12 +59,14 @@ def child(mode: str, n: int, passes: int) -> None:
         call = engine._session.run_encoded
     else:
         items = profiles
+        # made for the mode asked only: an older pmpath may lack what another reads
         call = {
-            "recommend": engine.recommend,
-            "fit": lambda p: engine.fit(p, "senior_pm"),
-            "record": lambda p: engine.recommend(p).to_json(indent=None),
-            "role-record": _role_record(engine),
-        }[mode]
+            "recommend": lambda: engine.recommend,
+            "fit": lambda: lambda p: engine.fit(p, "senior_pm"),
+            "record": lambda: lambda p: engine.recommend(p).to_json(indent=None),
+            "role-record": lambda: _role_record(engine),
+            "summary": lambda: _summary_record(engine),
+        }[mode]()
     for item in items[:50]:  # warm: the first calls fill caches that later ones reuse
         call(item)
     for _ in range(passes):
@@ -78,6 +82,15 @@ def _role_record(engine):
         rec = engine.recommend(profile)
         rec.to_json(indent=None)  # output v1 first, as the batch scorer writes it
         return assess(rec, "senior_pm").to_json(indent=None)
+
+    return call
+
+
+def _summary_record(engine):
+    from pmpath.batch.records import Outcome, jsonl_summary
+
+    def call(profile):
+        return jsonl_summary(Outcome("id", "pool.jsonl", 1, engine.recommend(profile)))
 
     return call
 

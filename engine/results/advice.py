@@ -220,17 +220,27 @@ def _is_tenure(model: Model, requirement: str) -> bool:
     return bool(_years_rules(model, requirement))
 
 
+def _years_tests(model: Model) -> dict[str, tuple]:
+    """Requirement -> per `met` rule of years only, its tests as (field, years)."""
+    return {
+        req: tuple(
+            tuple((t.field, t.value) for p in rule.section_patterns for t in p.tests.tests())
+            for rule in _years_rules(model, req)
+        )
+        for req in model.knowledge.requirements
+    }
+
+
 def _time_to_go(rec: Recommendation, requirement: str) -> str | None:
     best: tuple[float, str] | None = None
     experience = rec.profile["experience"]
-    for rule in _years_rules(rec.model, requirement):
-        tests = [t for p in rule.section_patterns for t in p.tests.tests()]
+    for tests in memo(rec.model, "years-tests", _years_tests).get(requirement, ()):
         needs = []
-        for t in tests:
-            actual = experience.get(t.field)
+        for field, years in tests:
+            actual = experience.get(field)
             if actual is None:
                 break
-            needs.append((max(t.value - actual, 0), t.field))
+            needs.append((max(years - actual, 0), field))
         else:
             need, field = max(needs)
             if need > 0 and (best is None or need < best[0]):
@@ -276,7 +286,7 @@ def _far_decisions(rec: Recommendation) -> tuple:
     k = rec.model.knowledge
     met_of = _predicates(rec.model)[0]
     facts = sections(rec.profile, rec.derived)
-    known = set(rec._concluded) | {("reached", lv.id) for lv in k.levels}
+    known = {*rec.concluded_facts(), *_reached(rec.model)}
     here = k.level_by_id[rec.level].index
     top = k.level_by_id[rec.target].index
     out = []
@@ -291,6 +301,15 @@ def _far_decisions(rec: Recommendation) -> tuple:
             open_reqs.append((req.id, status))
         out.append((level.id, tuple(open_reqs), _far_steps(rec, facts, known, unmet)))
     return tuple(out)
+
+
+def _reached(model: Model) -> tuple:
+    """A fact that each rung is reached (what a rung above the next one assumes)."""
+    return memo(
+        model,
+        "every-rung-reached",
+        lambda m: tuple(("reached", lv.id) for lv in m.knowledge.levels),
+    )
 
 
 def _far_steps(rec: Recommendation, facts: dict, known: set, unmet: set) -> tuple:

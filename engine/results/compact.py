@@ -14,7 +14,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from pmpath.model.memo import keep, keep_for, memo
-from pmpath.model.rules import FactPattern, Pred, Rule
+from pmpath.model.rules import NO_PRIORITY, FactPattern, Pred, Rule
 from pmpath.results.advice import _far_rung, _is_tenure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,6 +79,8 @@ class _Hole:
 
 
 _HOLE = _Hole("list")
+#: a section a profile does not have (read only)
+_NO_FACTS: dict = {}
 
 
 def _split(value: Any) -> list[str]:
@@ -150,7 +152,7 @@ class _RuleEvidence:
             return self.constant
         if self.one is not None:
             before, section, name, after = self.one
-            fact = derived if section == "derived" else profile.get(section, {})
+            fact = derived if section == "derived" else profile.get(section, _NO_FACTS)
             return before + _scalar_json(fact.get(name)) + after
         parts = [self.head]
         for lead, section, name in self.fields:
@@ -245,6 +247,7 @@ class _CompactCodec:
     def __init__(self, model: Model):
         self.model_ref = weakref.ref(model)
         rules = model.ruleset.rules
+        self.rules = rules
         self.order = model.rule_order
         #: rule id -> the facts it rests on (its positive fact patterns)
         self.premises: dict[str, tuple[Pred, ...]] = {
@@ -376,7 +379,7 @@ class _CompactCodec:
             (level_id, fired & self.step_rules, specialization),
             rec,
             waits,
-            lambda: self._steps_text(rec, level_id, specialization),
+            lambda: self._steps_text(rec, places, level_id, specialization),
         )
         # the conclusions (warnings() needs some) follow from the fired rules alone
         state = rec.__dict__
@@ -399,8 +402,14 @@ class _CompactCodec:
         for place in places:
             item = items[place]
             if item.__class__ is not str:  # a rule that read profile values
-                text = rendered[item] = item.render(profile, derived)
-                item = text
+                one = item.one
+                if one is None:
+                    text = item.render(profile, derived)
+                else:  # `_RuleEvidence.render` of one value, inline: most of them
+                    before, section, name, after = one
+                    fact = derived if section == "derived" else profile.get(section, _NO_FACTS)
+                    text = before + _scalar_json(fact.get(name)) + after
+                rendered[item] = item = text
             trace.append(item)
         level_evidence = ",".join([i if i.__class__ is str else rendered[i] for i in level.items])
         spec_evidence = [i if i.__class__ is str else rendered[i] for i in spec.items]
@@ -516,14 +525,14 @@ class _CompactCodec:
         part.items = self._evidence(rec.support(("path", rec.path))) if rec.path else ()
         return keep(self._paths, key, part, _CACHE_MAX)
 
-    def _steps_text(self, rec: Recommendation, level_id: str, specialization: str) -> str:
+    def _steps_text(
+        self, rec: Recommendation, places: list[int], level_id: str, specialization: str
+    ) -> str:
         """The steps, each item's text kept on its own: a list of steps is often new when
-        its items are not."""
-        concluded = rec._concluded
+        its items are not. ``places``: the fired rules' places in rule order."""
         items = self._step_items
         texts = []
-        for step_id in rec.steps:
-            rules = concluded[("step", step_id)]
+        for step_id, rules in self._steps_fired(places):
             # what an item reads besides its step: the rules that suggested it (its why),
             # the level (where it leads), the specialization (in your terms) and the
             # time to go of a gap of years (a hole while the list is made: see `_Waits`)
@@ -534,6 +543,26 @@ class _CompactCodec:
                 text = keep(items, key, _dumps(rec._step_item(step_id)), _CACHE_MAX)
             texts.append(text)
         return "[" + ",".join(texts) + "]"
+
+    def _steps_fired(self, places: list[int]) -> list[tuple[str, list[Rule]]]:
+        """`Recommendation.steps` with the rules that suggested each, in rule order,
+        from the fired rules' places alone (the recommendation's own grouping of every
+        fired rule costs more than the rest of a list of steps)."""
+        rules, step_rules = self.rules, self.step_rules
+        by_step: dict[str, list[Rule]] = {}
+        for place in places:
+            if place in step_rules:
+                rule = rules[place]
+                by_step.setdefault(rule.concludes[1], []).append(rule)
+        steps = self.model_ref().knowledge.steps
+
+        def rank(step_id: str) -> tuple[int, int]:
+            first = min(
+                r.priority if r.priority is not None else NO_PRIORITY for r in by_step[step_id]
+            )
+            return first, steps[step_id].index
+
+        return [(step_id, by_step[step_id]) for step_id in sorted(by_step, key=rank)]
 
     def _text(
         self,
