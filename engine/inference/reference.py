@@ -154,7 +154,7 @@ def compile_pattern(p):
 
 def _compile_group(group: Group):
     parts = [
-        _compile_group(item) if isinstance(item, Group) else _compile_test(item)
+        _compile_group(item) if isinstance(item, Group) else compile_test(item)
         for item in group.items
     ]
     if group.mode == "any":
@@ -164,7 +164,9 @@ def _compile_group(group: Group):
     return lambda fact: all(part(fact) for part in parts)
 
 
-def _compile_test(test: FieldTest):
+def compile_test(test: FieldTest):
+    """A predicate ``(fact) -> bool`` for one field test (its `FieldTest.absent` when
+    the field is not given)."""
     field, value, absent = test.field, test.value, test.absent
     if test.op == "absent":
         return lambda fact: fact.get(field) is None

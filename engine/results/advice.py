@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pmpath.explain.possible import _predicates, could_hold
+from pmpath.inference.reference import compile_test
 from pmpath.model.memo import keep, memo
 from pmpath.model.rules import NO_PRIORITY, FactPattern, Rule
 from pmpath.profile.fields import sections
@@ -282,13 +283,82 @@ def _far_decisions(rec: Recommendation) -> tuple:
     the rules that chose it)). The rungs' text follows from these, the level, the next
     rung's gaps and steps, the specialization and the time to go of each gap of years
     (`_CompactCodec` keeps it so). The rules did not assess these rungs: their
-    requirements are checked here."""
+    requirements are checked here.
+
+    Kept per model for what the checks read (`_far_plan`): the result of every field
+    test and whether each fact they read was concluded, so a pool's profiles share a
+    few hundred sets of decisions."""
     k = rec.model.knowledge
-    met_of = _predicates(rec.model)[0]
     facts = sections(rec.profile, rec.derived)
     known = {*rec.concluded_facts(), *_reached(rec.model)}
     here = k.level_by_id[rec.level].index
     top = k.level_by_id[rec.target].index
+    plan = _far_plan(rec.model, here, top)
+    if plan is None:
+        return _work_out_far_decisions(rec, facts, known, here, top)
+    tests, preds = plan
+    key = (
+        here,
+        top,
+        tuple([test(facts[section]) for section, test in tests]),
+        tuple([pred in known for pred in preds]),
+    )
+    kept = memo(rec.model, "far-decisions", _new_far_memo)
+    found = kept.get(key)
+    if found is None:
+        found = keep(kept, key, _work_out_far_decisions(rec, facts, known, here, top), FAR_KEPT)
+    return found
+
+
+#: sets of far decisions kept per model before that memo starts afresh
+FAR_KEPT = 4096
+
+
+def _new_far_memo(model: Model) -> dict:
+    return {}
+
+
+def _far_plan(model: Model, here: int, top: int) -> tuple | None:
+    """What the far decisions from rung ``here`` to rung ``top`` read: each field test
+    of the rules they check (as (section, compiled test)) and each fact those rules
+    read; None when a rule reads any section (``*``: then they are not kept)."""
+    plans = memo(model, "far-plans", _new_far_memo)
+    if (here, top) not in plans:
+        plans[here, top] = _make_far_plan(model, here, top)
+    return plans[here, top]
+
+
+def _make_far_plan(model: Model, here: int, top: int) -> tuple | None:
+    ruleset = model.ruleset
+    reqs = {
+        req.id for level in model.knowledge.levels[here + 2 : top + 1] for req in level.requirements
+    }
+    rules = [
+        rule
+        for rule in ruleset.rules
+        if (rule.concludes[0] in ("met", "possible") and rule.concludes[1] in reqs)
+        or (rule.concludes[0] == "step" and rule.gap in reqs)
+    ]
+    tests: dict[tuple, tuple] = {}
+    preds: set = set()
+    for rule in rules:
+        for p in rule.when:
+            if isinstance(p, FactPattern):
+                preds.add(p.pred)
+            elif p.section == "*":
+                return None
+            else:
+                for t in p.tests.tests():
+                    same = (p.section, t.field, t.op, repr(t.value), t.absent)
+                    tests.setdefault(same, (p.section, compile_test(t)))
+    return tuple(tests.values()), tuple(sorted(preds))
+
+
+def _work_out_far_decisions(
+    rec: Recommendation, facts: dict, known: set, here: int, top: int
+) -> tuple:
+    k = rec.model.knowledge
+    met_of = _predicates(rec.model)[0]
     out = []
     for level in k.levels[here + 2 : top + 1]:
         open_reqs, unmet = [], set()

@@ -139,3 +139,29 @@ def test_questions_kept_per_set_of_what_they_read_are_each_profiles_own(monkeypa
     kept, _ = engine.model._memo["questions-found"]
     assert 0 < len(kept) <= 40 and asked > 400
     engine.close()
+
+
+def test_far_rungs_kept_per_set_of_what_they_read_are_each_profiles_own(monkeypatch):
+    from strategies import bench_batch
+
+    from pmpath import Engine
+    from pmpath.profile.fields import sections
+    from pmpath.results import advice
+
+    monkeypatch.setattr(advice, "FAR_KEPT", 30)  # overflow and refill too
+    engine = Engine.load()  # its own model: nothing kept yet
+    k = engine.knowledge
+    far = 0
+    for profile in bench_batch().synthetic_profiles(1500, seed=23):
+        rec = engine.recommend(profile)
+        if rec.target is None:
+            continue
+        here, top = k.level_by_id[rec.level].index, k.level_by_id[rec.target].index
+        known = set(rec.concluded_facts()) | {("reached", lv.id) for lv in k.levels}
+        facts = sections(rec.profile, rec.derived)
+        worked_out = advice._work_out_far_decisions(rec, facts, known, here, top)
+        assert rec._far_rungs == worked_out
+        far += bool(worked_out)
+    kept = engine.model._memo["far-decisions"]
+    assert 0 < len(kept) <= 30 and far > 100
+    engine.close()
