@@ -215,21 +215,34 @@ class _Waits:
         return "".join(out)
 
 
+#: where the level block's evidence goes in its kept text
+_EVIDENCE = "<<pmpath-evidence>>"
+
+
 class _LevelPart:
-    #: besides the block's text: the conclusions that follow from the same fired rules
-    #: (the level, the rungs not ruled out, the statuses of the requirements assessed),
-    #: which the rest of output v1 reads
+    #: besides the block's text (``made``: with `_EVIDENCE` where its evidence goes,
+    #: and a hole for each time to go, see `_Waits`): the conclusions that follow from
+    #: the same fired rules (the level, the rungs not ruled out, the statuses of the
+    #: requirements assessed), which the rest of output v1 reads
     __slots__ = (
-        "after",
-        "before",
         "gaps",
         "items",
         "level",
+        "made",
         "next_level",
         "possible",
         "strengthen",
         "unknown",
     )
+
+    def text(self, waits: dict[str, str | None], evidence: str) -> str:
+        """The block's JSON text with ``evidence`` (its items' text) and the time to go
+        of each of ``waits``."""
+        made = self.made
+        before, _, after = (made if made.__class__ is str else made.fill(waits)).partition(
+            _EVIDENCE
+        )
+        return before + evidence + after
 
 
 class _SpecPart:
@@ -351,7 +364,12 @@ class _CompactCodec:
             self.tenure_gaps[place]: rec.time_to_go(self.tenure_gaps[place])
             for place in sorted(fired & self.tenure_gaps.keys())
         }
-        level_key = (fired & self.level_key, tuple(waits.items()))
+        # the level block shows the time to go of its rung's years gaps: kept with a
+        # hole for each (`_Waits`), so it is the same part whatever the years
+        level_key = (
+            fired & self.level_key,
+            tuple(req for req, wait in waits.items() if wait is not None),
+        )
         level = self._levels.get(level_key)
         spec = self._specs.get(fired & self.spec_cone)
         path = self._paths.get(fired & self.path_cone)
@@ -359,7 +377,7 @@ class _CompactCodec:
             # the same order of checks as to_dict: an inconsistent ruleset fails alike
             rec.level, rec.specialization, rec.path, rec.shape  # noqa: B018
             if level is None:
-                level = self._level_part(rec, level_key)
+                level = self._level_part(rec, level_key, waits)
             if spec is None:
                 spec = self._spec_part(rec, fired & self.spec_cone)
             if path is None:
@@ -427,7 +445,7 @@ class _CompactCodec:
             + ',"name":'
             + _scalar_json(profile.get("name"))
             + "}",
-            "level": level.before + level_evidence + level.after,
+            "level": level.text(waits, level_evidence),
             "next_level": next_text,
             "path": path.text,
             "path_evidence": "["
@@ -498,14 +516,24 @@ class _CompactCodec:
     def _evidence(self, rules: list[Rule]) -> tuple:
         return tuple(self.items[self.order[r.id]] for r in rules)
 
-    def _level_part(self, rec: Recommendation, key: frozenset) -> _LevelPart:
+    def _level_part(
+        self, rec: Recommendation, key: tuple, waits: dict[str, str | None]
+    ) -> _LevelPart:
         part = _LevelPart()
         part.level, part.next_level = rec.level, rec.next_level
         part.possible, part.unknown = rec.possible, rec.unknown
         part.gaps, part.strengthen = tuple(rec.gaps), tuple(rec.strengthen)
-        before, after = _split(rec._level_block(_HOLE))
-        part.before, part.after = before + "[", "]" + after
         part.items = self._evidence(rec.support(("level", rec.level)))
+
+        def build() -> str:
+            before, after = _split(rec._level_block(_HOLE))
+            return before + "[" + _EVIDENCE + "]" + after
+
+        made = _Waits.made(rec, waits, build)
+        if made is None:  # it read a time to go outside ``waits``: this profile's alone
+            part.made = build()
+            return part
+        part.made = made
         return keep(self._levels, key, part, _CACHE_MAX)
 
     def _spec_part(self, rec: Recommendation, key: frozenset) -> _SpecPart:
