@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pmpath.results.summary import summary_dict
+from pmpath.results.summary import summary_dict, summary_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.results.fit import Fit
@@ -81,8 +81,10 @@ def jsonl_ok(o: Outcome) -> bytes:
 def jsonl_summary(o: Outcome) -> bytes:
     """``{"id":…,"ok":true,"source":…,"line":…,"summary":{…}}`` and a newline: the
     ``--detail summary`` record (`pmpath.results.summary`; ``pmpath schema summary``)."""
-    summary = summary_dict(o.recommendation, o.fit)
-    return _scored(o, [("summary", _compact(summary))], lambda: {"summary": summary})
+    rec, fit = o.recommendation, o.fit
+    return _scored(
+        o, [("summary", summary_json(rec, fit))], lambda: {"summary": summary_dict(rec, fit)}
+    )
 
 
 def _scored(o: Outcome, members: list[tuple[str, str]], plain: Callable[[], dict]) -> bytes:

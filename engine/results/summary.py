@@ -8,8 +8,10 @@ by status, the step ids, the fields of the questions, the warning codes and,
 with a role, the fit scores. About 0.6 KB where output v1 is about 15 KB; the
 same profile scored with ``--detail full`` explains every id it holds.
 
-`summary_dict` is the summary as plain data; a batch record writes it with
-``json.dumps`` (it is small: a hand-built text saved 7 µs of a ~1 ms profile).
+`summary_dict` is the summary as plain data; `summary_json` is the same as the
+compact JSON a batch record holds (``json.dumps`` of the dict, byte for byte),
+written from the kept text of its parts: dumping the dict cost about 6 µs of a
+record's 170.
 
 Every member but the questions and the warnings follows from the *decisions*
 alone: which level, reachable, gap, unknown, step, specialization, shape and
@@ -25,9 +27,10 @@ The answer is the same with or without what is kept
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
-from pmpath.model.memo import keep, memo
+from pmpath.model.memo import keep, keep_for, memo
 from pmpath.results.advice import _find_questions
 from pmpath.results.recommendation import Recommendation, _warnings
 
@@ -51,10 +54,11 @@ MAX_KEPT = 8192
 
 class _SummaryPlan:
     """Per model: the decision rules of each part of a summary, and what each set of
-    them gives. The parts are kept apart because they vary apart: in 100,000
-    generated profiles, 13,539 distinct sets of decisions came from 47 sets of the
-    level's, 11 of the specialization's and 6,018 of the steps' (one cache of whole
-    sets, over `MAX_KEPT`, was worked out afresh for one profile in seven)."""
+    them gives, as data and as compact JSON text. The parts are kept apart because
+    they vary apart: in 100,000 generated profiles, 13,539 distinct sets of decisions
+    came from 47 sets of the level's, 11 of the specialization's and 6,018 of the
+    steps' (one cache of whole sets, over `MAX_KEPT`, was worked out afresh for one
+    profile in seven)."""
 
     def __init__(self, model: Model):
         self.model = model
@@ -67,56 +71,70 @@ class _SummaryPlan:
         self.specialization_rules = of(SPECIALIZATION_KINDS)
         self.step_rules = of(STEP_KINDS)
         self.decisions = self.level_rules | self.specialization_rules | self.step_rules
-        #: per part: its set of decisions -> what it gives
-        self.levels: dict[frozenset[str], tuple[dict, tuple]] = {}
-        self.specializations: dict[frozenset[str], dict] = {}
-        self.steps: dict[frozenset[str], tuple[str, ...]] = {}
+        #: the summary's text up to its level
+        self.head = '{"knowledge_version":' + _dumps(model.knowledge_version)
+        #: per part: its set of decisions -> what it gives: (members, their text), and
+        #: for the level also what the questions read and the text after the
+        #: specialization's members
+        self.levels: dict[frozenset[str], tuple[dict, str, str, tuple]] = {}
+        self.specializations: dict[frozenset[str], tuple[dict, str]] = {}
+        self.steps: dict[frozenset[str], tuple[tuple[str, ...], str]] = {}
+        #: a kept set of questions (`_find_questions`) -> the JSON list of its fields
+        self.question_texts: dict[int, tuple[tuple, str]] = {}
 
     def _alone(self, rec: Recommendation, key: frozenset[str]) -> Recommendation:
         """A recommendation of these decisions alone: what it concludes from them is
         what ``rec`` does."""
         return Recommendation(self.model, rec.profile, rec.derived, tuple(sorted(key)))
 
-    def members(self, rec: Recommendation) -> tuple[dict, tuple]:
-        """The members that follow from ``rec``'s decisions, and what its questions read
-        (level, possible, unknown, strengthen); each part worked out once per set of
-        its decisions. The dict is new, its lists are shared: copy them to change."""
+    def parts(self, rec: Recommendation) -> tuple[tuple, tuple, tuple]:
+        """What ``rec``'s decisions give, part by part (level, specialization, steps),
+        each worked out once per set of its decisions; read them only."""
         fired = rec.fired
         key = self.level_rules.intersection(fired)
         level = self.levels.get(key)
         if level is None:
-            level = keep(self.levels, key, _level_members(self._alone(rec, key)), MAX_KEPT)
+            level = keep(self.levels, key, _level_part(self._alone(rec, key)), MAX_KEPT)
         key = self.specialization_rules.intersection(fired)
         specialization = self.specializations.get(key)
         if specialization is None:
             alone = self._alone(rec, key)
+            members = {
+                "specialization": alone.specialization,
+                "shape": alone.shape,
+                "path": alone.path,
+            }
             specialization = keep(
-                self.specializations,
-                key,
-                {"specialization": alone.specialization, "shape": alone.shape, "path": alone.path},
-                MAX_KEPT,
+                self.specializations, key, (members, _members_text(members)), MAX_KEPT
             )
         key = self.step_rules.intersection(fired)
         steps = self.steps.get(key)
         if steps is None:
-            steps = keep(self.steps, key, tuple(self._alone(rec, key).steps), MAX_KEPT)
-        decided, questions_read = level
+            ids = tuple(self._alone(rec, key).steps)
+            steps = keep(self.steps, key, (ids, '"steps":' + _dumps(ids)), MAX_KEPT)
+        return level, specialization, steps
+
+    def members(self, rec: Recommendation) -> tuple[dict, tuple]:
+        """The members that follow from ``rec``'s decisions, and what its questions read
+        (level, possible, unknown, strengthen). The dict is new, its lists are shared:
+        copy them to change."""
+        (level, _, _, questions_read), (specialization, _), (steps, _) = self.parts(rec)
         return {
             "knowledge_version": self.model.knowledge_version,
-            "level": decided["level"],
-            "certainty": decided["certainty"],
-            "possible": decided["possible"],
-            "kwan_level": decided["kwan_level"],
+            "level": level["level"],
+            "certainty": level["certainty"],
+            "possible": level["possible"],
+            "kwan_level": level["kwan_level"],
             **specialization,
-            "next_level": decided["next_level"],
-            "gaps": decided["gaps"],
+            "next_level": level["next_level"],
+            "gaps": level["gaps"],
             "steps": steps,
         }, questions_read
 
 
-def _level_members(rec: Recommendation) -> tuple[dict, tuple]:
+def _level_part(rec: Recommendation) -> tuple[dict, str, str, tuple]:
     unknown = rec.unknown
-    return {
+    members = {
         "level": rec.level,
         "certainty": rec.certainty,
         "possible": rec.possible,
@@ -126,7 +144,25 @@ def _level_members(rec: Recommendation) -> tuple[dict, tuple]:
             "unmet": [g for g in rec.gaps if g not in unknown],
             "unknown": [g for g in rec.gaps if g in unknown],
         },
-    }, (rec.level, rec.possible, unknown, rec.strengthen)
+    }
+    before = {k: members[k] for k in ("level", "certainty", "possible", "kwan_level")}
+    after = {k: members[k] for k in ("next_level", "gaps")}
+    return (
+        members,
+        _members_text(before),
+        _members_text(after),
+        (rec.level, rec.possible, unknown, rec.strengthen),
+    )
+
+
+def _members_text(members: dict) -> str:
+    """``"a":1,"b":2``: members of a JSON object, as `_dumps` writes them."""
+    return _dumps(members)[1:-1]
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON, as a batch record writes it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def summary_dict(rec: Recommendation, fit: Fit | None = None) -> dict[str, Any]:
@@ -146,16 +182,49 @@ def summary_dict(rec: Recommendation, fit: Fit | None = None) -> dict[str, Any]:
     state.setdefault("specialization", decided["specialization"])
     found = _find_questions(model, rec.profile, level, possible, unknown, strengthen)
     out["questions"] = [dotted for dotted, _ in found]
-    out["warnings"] = [w.split(" ", 1)[0] for w in _warnings(model, rec.profile, level)]
+    out["warnings"] = _warning_codes(model, rec.profile, level)
     if fit is not None:
-        out["fit"] = {
-            "role": fit.role,
-            "specialization": fit.specialization,
-            "score": fit.score,
-            "score_if_confirmed": fit.score_if_confirmed,
-            "meets_all": fit.meets_all,
-        }
+        out["fit"] = _fit_members(fit)
     return out
+
+
+def summary_json(rec: Recommendation, fit: Fit | None = None) -> str:
+    """`summary_dict` as compact JSON (``json.dumps`` with ``ensure_ascii=False`` and
+    no spaces), the same text, written from the kept text of its parts: what a
+    ``--detail summary`` batch record holds."""
+    model = rec.model
+    plan = memo(model, "summary", _SummaryPlan)
+    level, specialization, steps = plan.parts(rec)
+    _, before, after, (level_id, possible, unknown, strengthen) = level
+    state = rec.__dict__  # as `summary_dict` does
+    state.setdefault("level", level_id)
+    state.setdefault("specialization", specialization[0]["specialization"])
+    found = _find_questions(model, rec.profile, level_id, possible, unknown, strengthen)
+    questions = keep_for(
+        plan.question_texts, found, lambda: _dumps([dotted for dotted, _ in found]), MAX_KEPT
+    )
+    warnings = _warning_codes(model, rec.profile, level_id)
+    text = (
+        f"{plan.head},{before},{specialization[1]},{after},{steps[1]}"
+        f',"questions":{questions},"warnings":{_dumps(warnings) if warnings else "[]"}'
+    )
+    if fit is not None:
+        text += ',"fit":' + _dumps(_fit_members(fit))
+    return text + "}"
+
+
+def _warning_codes(model: Model, profile: dict, level: str) -> list[str]:
+    return [w.split(" ", 1)[0] for w in _warnings(model, profile, level)]
+
+
+def _fit_members(fit: Fit) -> dict[str, Any]:
+    return {
+        "role": fit.role,
+        "specialization": fit.specialization,
+        "score": fit.score,
+        "score_if_confirmed": fit.score_if_confirmed,
+        "meets_all": fit.meets_all,
+    }
 
 
 def check_detail(detail: Any) -> None:
@@ -164,4 +233,4 @@ def check_detail(detail: Any) -> None:
         raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
 
 
-__all__ = ["DETAILS", "check_detail", "summary_dict"]
+__all__ = ["DETAILS", "check_detail", "summary_dict", "summary_json"]

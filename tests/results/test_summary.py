@@ -121,6 +121,27 @@ def test_decisions_kept_from_one_profile_never_carry_its_questions_or_warnings_t
     engine.close()
 
 
+def test_the_summary_text_is_json_dumps_of_the_summary_dict_byte_for_byte(monkeypatch):
+    from pmpath import Engine
+    from pmpath.results import summary as summary_module
+    from pmpath.results.score import assess
+    from pmpath.results.summary import summary_json
+
+    monkeypatch.setattr(summary_module, "MAX_KEPT", 40)  # kept texts overflow and refill
+    engine = Engine.load()  # its own model: nothing kept yet
+    asked = fitted = 0
+    for i, profile in enumerate(bench.synthetic_profiles(900, seed=17)):
+        rec = engine.recommend(profile)
+        fit = assess(rec, "senior_pm") if i % 3 == 0 else None
+        text = summary_json(rec, fit)  # first: what it keeps is then read back
+        dumped = json.dumps(summary_dict(rec, fit), ensure_ascii=False, separators=(",", ":"))
+        assert text == dumped
+        asked += '"questions":[]' not in text
+        fitted += fit is not None
+    assert asked > 300 and fitted == 300
+    engine.close()
+
+
 def _invoke(*args: str):
     return CliRunner().invoke(cli, ["batch", *args], catch_exceptions=False)
 
