@@ -148,7 +148,7 @@ def stages(lines: list[str], runs: int = 3) -> dict[str, float]:
     from pmpath.profile.fields import sections
     from pmpath.profile.reader import parse_profile
     from pmpath.results.recommendation import Recommendation
-    from pmpath.results.summary import summary_dict
+    from pmpath.results.summary import summary_json
 
     engine = Engine.load()
     out: dict[str, float] = {}
@@ -180,7 +180,7 @@ def stages(lines: list[str], runs: int = 3) -> dict[str, float]:
     def fresh(item) -> Recommendation:  # nothing computed yet
         return Recommendation(engine.model, item[0], item[1], item[2])
 
-    timed("summary (dict + JSON)", lambda item: json.dumps(summary_dict(fresh(item))), made)
+    timed("summary JSON", lambda item: summary_json(fresh(item)), made)
     timed("output v1 compact JSON", lambda item: fresh(item).to_json(indent=None), made)
     return out
 
