@@ -290,6 +290,7 @@ class _CompactCodec:
             for i, r in enumerate(rules)
             if r.concludes[0] == "gap" and _is_tenure(model, r.concludes[1])
         }
+        self.tenure_places = frozenset(self.tenure_gaps)
         self.step_rules = frozenset(i for i, r in enumerate(rules) if r.concludes[0] == "step")
         self._top: str | None = None
         self._levels: dict[frozenset, _LevelPart] = {}
@@ -355,14 +356,15 @@ class _CompactCodec:
         return self._top
 
     def render(self, rec: Recommendation) -> str:
-        order = self.order
-        places = sorted({order[i] for i in rec.fired if i in order})
-        fired = frozenset(places)
+        found = set(map(self.order.get, rec.fired))
+        found.discard(None)  # an id no rule has (none in practice), left out as before
+        fired = frozenset(found)
+        places = sorted(found)
         # the time to go of a years gap reads the profile's years: part of the level
         # block's key; the next level and the steps keep a hole for it (`_Waits`)
         waits = {
             self.tenure_gaps[place]: rec.time_to_go(self.tenure_gaps[place])
-            for place in sorted(fired & self.tenure_gaps.keys())
+            for place in sorted(fired & self.tenure_places)
         }
         # the level block shows the time to go of its rung's years gaps: kept with a
         # hole for each (`_Waits`), so it is the same part whatever the years
