@@ -48,9 +48,10 @@ class Recommendation:
     @cached
     def _rules(self) -> list[Rule]:
         """The rules that fired, in rule order."""
-        order = self.model.rule_order
+        places = set(map(self.model.rule_order.get, self.fired))
+        places.discard(None)  # an id no rule has (none in practice)
         rules = self.model.ruleset.rules
-        return [rules[i] for i in sorted({order[i] for i in self.fired if i in order})]
+        return [rules[i] for i in sorted(places)]
 
     @cached
     def _concluded(self) -> dict[Pred, list[Rule]]:

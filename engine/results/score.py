@@ -23,6 +23,7 @@ from pmpath.results.fit import (
     SpecializationMatch,
     check_role,
 )
+from pmpath.results.summary import settle_level
 from pmpath.words import article, figure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,6 +56,7 @@ def assess(
     model = rec.model
     k = model.knowledge
     level, specialization = check_role(k, role, specialization)
+    settle_level(rec)  # the level and the gaps from kept decisions, if not worked out
     weights = memo(k, "fit-weights", _weights)  # checked once per knowledge
 
     facts = sections(rec.profile, rec.derived)

@@ -74,9 +74,9 @@ class _SummaryPlan:
         #: the summary's text up to its level
         self.head = '{"knowledge_version":' + _dumps(model.knowledge_version)
         #: per part: its set of decisions -> what it gives: (members, their text), and
-        #: for the level also what the questions read and the text after the
-        #: specialization's members
-        self.levels: dict[frozenset[str], tuple[dict, str, str, tuple]] = {}
+        #: for the level also the text after the specialization's members, what the
+        #: questions read and the next rung's gaps
+        self.levels: dict[frozenset[str], tuple[dict, str, str, tuple, tuple]] = {}
         self.specializations: dict[frozenset[str], tuple[dict, str]] = {}
         self.steps: dict[frozenset[str], tuple[tuple[str, ...], str]] = {}
         #: a kept set of questions (`_find_questions`) -> the JSON list of its fields
@@ -87,14 +87,19 @@ class _SummaryPlan:
         what ``rec`` does."""
         return Recommendation(self.model, rec.profile, rec.derived, tuple(sorted(key)))
 
+    def level_part(self, rec: Recommendation) -> tuple:
+        """What ``rec``'s level decisions give (see `_level_part`), kept per set of them."""
+        key = self.level_rules.intersection(rec.fired)
+        level = self.levels.get(key)
+        if level is None:
+            level = keep(self.levels, key, _level_part(self._alone(rec, key)), MAX_KEPT)
+        return level
+
     def parts(self, rec: Recommendation) -> tuple[tuple, tuple, tuple]:
         """What ``rec``'s decisions give, part by part (level, specialization, steps),
         each worked out once per set of its decisions; read them only."""
         fired = rec.fired
-        key = self.level_rules.intersection(fired)
-        level = self.levels.get(key)
-        if level is None:
-            level = keep(self.levels, key, _level_part(self._alone(rec, key)), MAX_KEPT)
+        level = self.level_part(rec)
         key = self.specialization_rules.intersection(fired)
         specialization = self.specializations.get(key)
         if specialization is None:
@@ -118,7 +123,7 @@ class _SummaryPlan:
         """The members that follow from ``rec``'s decisions, and what its questions read
         (level, possible, unknown, strengthen). The dict is new, its lists are shared:
         copy them to change."""
-        (level, _, _, questions_read), (specialization, _), (steps, _) = self.parts(rec)
+        (level, _, _, questions_read, _), (specialization, _), (steps, _) = self.parts(rec)
         return {
             "knowledge_version": self.model.knowledge_version,
             "level": level["level"],
@@ -132,7 +137,27 @@ class _SummaryPlan:
         }, questions_read
 
 
-def _level_part(rec: Recommendation) -> tuple[dict, str, str, tuple]:
+def settle_level(rec: Recommendation) -> None:
+    """Give ``rec`` what its level's decisions conclude (the level, the next rung, the
+    highest rung not ruled out, the requirements not met or not known), from the
+    kept part of the summary, unless it has them: `assess` reads them, and working
+    them out from every fired rule costs more than the rest of a fit's checks."""
+    state = rec.__dict__
+    if "level" in state and "gaps" in state:
+        return
+    level = memo(rec.model, "summary", _SummaryPlan).level_part(rec)
+    members, _, _, (level_id, possible, unknown, strengthen), gaps = level
+    state.setdefault("level", level_id)
+    state.setdefault("next_level", members["next_level"])
+    state.setdefault("possible", possible)
+    state.setdefault("unknown", unknown)
+    if "gaps" not in state:  # each recommendation its own lists
+        state["gaps"] = list(gaps)
+    if "strengthen" not in state:
+        state["strengthen"] = list(strengthen)
+
+
+def _level_part(rec: Recommendation) -> tuple[dict, str, str, tuple, tuple]:
     unknown = rec.unknown
     members = {
         "level": rec.level,
@@ -151,7 +176,8 @@ def _level_part(rec: Recommendation) -> tuple[dict, str, str, tuple]:
         members,
         _members_text(before),
         _members_text(after),
-        (rec.level, rec.possible, unknown, rec.strengthen),
+        (rec.level, rec.possible, unknown, tuple(rec.strengthen)),
+        tuple(rec.gaps),
     )
 
 
@@ -195,7 +221,7 @@ def summary_json(rec: Recommendation, fit: Fit | None = None) -> str:
     model = rec.model
     plan = memo(model, "summary", _SummaryPlan)
     level, specialization, steps = plan.parts(rec)
-    _, before, after, (level_id, possible, unknown, strengthen) = level
+    _, before, after, (level_id, possible, unknown, strengthen), _ = level
     state = rec.__dict__  # as `summary_dict` does
     state.setdefault("level", level_id)
     state.setdefault("specialization", specialization[0]["specialization"])
@@ -233,4 +259,4 @@ def check_detail(detail: Any) -> None:
         raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
 
 
-__all__ = ["DETAILS", "check_detail", "summary_dict", "summary_json"]
+__all__ = ["DETAILS", "check_detail", "settle_level", "summary_dict", "summary_json"]
