@@ -142,6 +142,26 @@ def test_the_summary_text_is_json_dumps_of_the_summary_dict_byte_for_byte(monkey
     engine.close()
 
 
+def test_a_settled_level_is_what_the_recommendation_works_out_from_every_fired_rule(
+    monkeypatch,
+):
+    from pmpath import Engine
+    from pmpath.results import summary as summary_module
+    from pmpath.results.recommendation import Recommendation
+    from pmpath.results.summary import settle_level
+
+    monkeypatch.setattr(summary_module, "MAX_KEPT", 20)  # overflow and refill too
+    engine = Engine.load()
+    names = ("level", "next_level", "possible", "unknown", "gaps", "strengthen")
+    for profile in bench.synthetic_profiles(700, seed=29):
+        rec = engine.recommend(profile)
+        settle_level(rec)
+        fresh = Recommendation(engine.model, rec.profile, rec.derived, rec.fired)
+        assert "_concluded" not in rec.__dict__  # settled from what is kept
+        assert [rec.__dict__[n] for n in names] == [getattr(fresh, n) for n in names]
+    engine.close()
+
+
 def _invoke(*args: str):
     return CliRunner().invoke(cli, ["batch", *args], catch_exceptions=False)
 
