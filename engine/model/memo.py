@@ -26,6 +26,11 @@ def memo(owner: Any, name: str, build: Callable[[Any], T]) -> T:
         return store.setdefault(name, build(owner))
 
 
+def new_dict(owner: Any) -> dict:
+    """An empty dict: the ``build`` of a memo that is itself a bounded cache."""
+    return {}
+
+
 def keep(cache: dict, key: Any, value: T, limit: int) -> T:
     """``cache[key] = value``, the cache emptied first when it holds ``limit`` entries
     (a bound on what is kept for what it read; the next profiles fill it again)."""

@@ -5,11 +5,12 @@ to a target. Each plan is built once per model (`pmpath.model.memo`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from pmpath.explain.possible import _predicates, could_hold
 from pmpath.inference.reference import compile_test
-from pmpath.model.memo import keep, memo
+from pmpath.model.memo import keep, memo, new_dict
 from pmpath.model.rules import NO_PRIORITY, FactPattern, Rule
 from pmpath.profile.fields import sections
 
@@ -59,6 +60,25 @@ def _build_question_plan(model: Model) -> tuple:
     order = {f: i for i, f in enumerate(k.questions)}
     index = {lv.id: lv.index for lv in k.levels}
     return fields, work, order, index
+
+
+def fired_places(model: Model, fired: Iterable[str]) -> set[int]:
+    """The places in rule order of the rules that fired (an id no rule has, none in
+    practice, is left out)."""
+    places = set(map(model.rule_order.get, fired))
+    places.discard(None)
+    return places
+
+
+def order_steps(model: Model, rules_by_step: Mapping[str, Iterable[Rule]]) -> list[str]:
+    """Step ids, what matters first: by the most urgent priority among the rules that
+    suggested each, then in knowledge order."""
+    steps = model.knowledge.steps
+    first = {
+        step: min(r.priority if r.priority is not None else NO_PRIORITY for r in rules)
+        for step, rules in rules_by_step.items()
+    }
+    return sorted(first, key=lambda s: (first[s], steps[s].index))
 
 
 #: sets of questions kept per model before that memo starts afresh
@@ -303,7 +323,7 @@ def _far_decisions(rec: Recommendation) -> tuple:
         tuple([test(facts[section]) for section, test in tests]),
         tuple([pred in known for pred in preds]),
     )
-    kept = memo(rec.model, "far-decisions", _new_far_memo)
+    kept = memo(rec.model, "far-decisions", new_dict)
     found = kept.get(key)
     if found is None:
         found = keep(kept, key, _work_out_far_decisions(rec, facts, known, here, top), FAR_KEPT)
@@ -314,15 +334,11 @@ def _far_decisions(rec: Recommendation) -> tuple:
 FAR_KEPT = 4096
 
 
-def _new_far_memo(model: Model) -> dict:
-    return {}
-
-
 def _far_plan(model: Model, here: int, top: int) -> tuple | None:
     """What the far decisions from rung ``here`` to rung ``top`` read: each field test
     of the rules they check (as (section, compiled test)) and each fact those rules
     read; None when a rule reads any section (``*``: then they are not kept)."""
-    plans = memo(model, "far-plans", _new_far_memo)
+    plans = memo(model, "far-plans", new_dict)
     if (here, top) not in plans:
         plans[here, top] = _make_far_plan(model, here, top)
     return plans[here, top]
@@ -385,22 +401,18 @@ def _reached(model: Model) -> tuple:
 def _far_steps(rec: Recommendation, facts: dict, known: set, unmet: set) -> tuple:
     """The steps that answer ``unmet`` (requirements of a rung the rules did not assess),
     in order, each with the ids of the rules that chose it."""
-    k = rec.model.knowledge
     assumed = known | {("gap", r) for r in unmet}
     by_gap = memo(rec.model, "step-rules-by-gap", _step_rules_by_gap)
     order = rec.model.rule_order
-    chosen: dict[str, tuple[int, list[tuple[int, str]]]] = {}
+    chosen: dict[str, list[Rule]] = {}
     for gap in unmet:
         for rule, holds in by_gap.get(gap, ()):
             if holds(facts, assumed):
-                step = rule.concludes[1]
-                priority = rule.priority if rule.priority is not None else NO_PRIORITY
-                best, rules = chosen.get(step, (priority, []))
-                chosen[step] = (min(best, priority), [*rules, (order[rule.id], rule.id)])
+                chosen.setdefault(rule.concludes[1], []).append(rule)
     return tuple(
         # each step's rules in rule order
-        (step, tuple(rule_id for _, rule_id in sorted(chosen[step][1])))
-        for step in sorted(chosen, key=lambda s: (chosen[s][0], k.steps[s].index))
+        (step, tuple(r.id for r in sorted(chosen[step], key=lambda r: order[r.id])))
+        for step in order_steps(rec.model, chosen)
     )
 
 

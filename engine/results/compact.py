@@ -14,8 +14,8 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from pmpath.model.memo import keep, keep_for, memo
-from pmpath.model.rules import NO_PRIORITY, FactPattern, Pred, Rule
-from pmpath.results.advice import _far_rung, _is_tenure
+from pmpath.model.rules import FactPattern, Pred, Rule
+from pmpath.results.advice import _far_rung, _is_tenure, fired_places, order_steps
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.model import Model
@@ -356,8 +356,7 @@ class _CompactCodec:
         return self._top
 
     def render(self, rec: Recommendation) -> str:
-        found = set(map(self.order.get, rec.fired))
-        found.discard(None)  # an id no rule has (none in practice), left out as before
+        found = fired_places(rec.model, rec.fired)
         fired = frozenset(found)
         places = sorted(found)
         # the time to go of a years gap reads the profile's years: part of the level
@@ -402,15 +401,10 @@ class _CompactCodec:
             lambda: self._steps_text(rec, places, level_id, specialization),
         )
         # the conclusions (warnings() needs some) follow from the fired rules alone
+        rec.settle(
+            level_id, level.next_level, level.possible, level.unknown, level.gaps, level.strengthen
+        )
         state = rec.__dict__
-        state.setdefault("level", level_id)
-        state.setdefault("next_level", level.next_level)
-        state.setdefault("possible", level.possible)
-        state.setdefault("unknown", level.unknown)
-        if "gaps" not in state:  # each recommendation its own lists
-            state["gaps"] = list(level.gaps)
-        if "strengthen" not in state:
-            state["strengthen"] = list(level.strengthen)
         state.setdefault("specialization", spec.specialization)
         state.setdefault("shape", spec.shape)
         state.setdefault("path", path.path)
@@ -422,14 +416,8 @@ class _CompactCodec:
         for place in places:
             item = items[place]
             if item.__class__ is not str:  # a rule that read profile values
-                one = item.one
-                if one is None:
-                    text = item.render(profile, derived)
-                else:  # `_RuleEvidence.render` of one value, inline: most of them
-                    before, section, name, after = one
-                    fact = derived if section == "derived" else profile.get(section, _NO_FACTS)
-                    text = before + _scalar_json(fact.get(name)) + after
-                rendered[item] = item = text
+                text = rendered[item] = item.render(profile, derived)
+                item = text
             trace.append(item)
         level_evidence = ",".join([i if i.__class__ is str else rendered[i] for i in level.items])
         spec_evidence = [i if i.__class__ is str else rendered[i] for i in spec.items]
@@ -584,15 +572,7 @@ class _CompactCodec:
             if place in step_rules:
                 rule = rules[place]
                 by_step.setdefault(rule.concludes[1], []).append(rule)
-        steps = self.model_ref().knowledge.steps
-
-        def rank(step_id: str) -> tuple[int, int]:
-            first = min(
-                r.priority if r.priority is not None else NO_PRIORITY for r in by_step[step_id]
-            )
-            return first, steps[step_id].index
-
-        return [(step_id, by_step[step_id]) for step_id in sorted(by_step, key=rank)]
+        return [(step, by_step[step]) for step in order_steps(self.model_ref(), by_step)]
 
     def _text(
         self,

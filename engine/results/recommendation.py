@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from pmpath.errors import EngineError
 from pmpath.explain.why import fired_facts
-from pmpath.model.rules import NO_PRIORITY, FactPattern, Pred, Rule
+from pmpath.model.rules import FactPattern, Pred, Rule
 from pmpath.results.advice import (
     _far_decisions,
     _find_questions,
     _path_to_target,
     _questions_for,
     _time_to_go,
+    fired_places,
+    order_steps,
 )
 from pmpath.results.cached import cached
 from pmpath.results.compact import _codec_for, _short
@@ -48,10 +50,8 @@ class Recommendation:
     @cached
     def _rules(self) -> list[Rule]:
         """The rules that fired, in rule order."""
-        places = set(map(self.model.rule_order.get, self.fired))
-        places.discard(None)  # an id no rule has (none in practice)
         rules = self.model.ruleset.rules
-        return [rules[i] for i in sorted(places)]
+        return [rules[i] for i in sorted(fired_places(self.model, self.fired))]
 
     @cached
     def _concluded(self) -> dict[Pred, list[Rule]]:
@@ -231,14 +231,33 @@ class Recommendation:
     @cached
     def steps(self) -> list[str]:
         """Suggested step ids, what matters first."""
-        steps = self.model.knowledge.steps
-        by_step: dict[str, int] = {}
-        for (kind, ident), rules in self._concluded.items():
-            if kind == "step":
-                by_step[ident] = min(
-                    r.priority if r.priority is not None else NO_PRIORITY for r in rules
-                )
-        return sorted(by_step, key=lambda s: (by_step[s], steps[s].index))
+        by_step = {
+            ident: rules for (kind, ident), rules in self._concluded.items() if kind == "step"
+        }
+        return order_steps(self.model, by_step)
+
+    def settle(
+        self,
+        level: str,
+        next_level: str | None,
+        possible: str,
+        unknown: frozenset[str],
+        gaps: tuple[str, ...],
+        strengthen: tuple[str, ...],
+    ) -> None:
+        """Take what the level's decisions conclude, worked out once for every profile
+        with the same decisions and kept, instead of working it out from every fired
+        rule (the lists are copied: each recommendation its own). What is already
+        worked out stays."""
+        state = self.__dict__
+        state.setdefault("level", level)
+        state.setdefault("next_level", next_level)
+        state.setdefault("possible", possible)
+        state.setdefault("unknown", unknown)
+        if "gaps" not in state:
+            state["gaps"] = list(gaps)
+        if "strengthen" not in state:
+            state["strengthen"] = list(strengthen)
 
     # -- explanation ----------------------------------------------------------------
     def facts_read(self, rule: Rule) -> dict[str, Any]:

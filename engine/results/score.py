@@ -12,7 +12,7 @@ from pmpath.errors import EngineError, KnowledgeError, Problem
 from pmpath.explain.possible import could_hold
 from pmpath.explain.why import MAX_VIA_DEPTH, Explainer
 from pmpath.explain.why import _plan as _explain_plan
-from pmpath.model.memo import keep, memo
+from pmpath.model.memo import keep, memo, new_dict
 from pmpath.model.rules import FactPattern
 from pmpath.profile.fields import sections
 from pmpath.results.fit import (
@@ -69,7 +69,7 @@ def assess(
     gaps = set(rec.gaps)
 
     reads = memo(model, "fit-reads", _requirement_reads)
-    kept = memo(model, "fit-checks", _new_kept)
+    kept = memo(model, "fit-checks", new_dict)
     rungs = []
     for lv in k.levels[1 : level.index + 1]:
         checks = []
@@ -136,10 +136,6 @@ def assess(
 
 #: requirement checks kept per model before that memo starts afresh
 CHECKS_KEPT = 8192
-
-
-def _new_kept(model: Model) -> dict:
-    return {}
 
 
 def _exactly(value: Any) -> Any:
@@ -247,7 +243,7 @@ def _shared_breakdown(k: Knowledge, counts: tuple[int, ...], deduction: str | No
     ones, so its exact arithmetic (Fractions, as the formula shows it) is done once
     for all the candidates that share it. Keyed by plain ints and text: a Fraction's
     hash is worked out afresh on every lookup."""
-    kept = memo(k, "fit-breakdowns", _new_kept)
+    kept = memo(k, "fit-breakdowns", new_dict)
     key = (counts, deduction)
     breakdown = kept.get(key)
     if breakdown is None:

@@ -28,7 +28,7 @@ The answer is the same with or without what is kept
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pmpath.model.memo import keep, keep_for, memo
 from pmpath.results.advice import _find_questions
@@ -52,6 +52,17 @@ DECISION_KINDS = LEVEL_KINDS + SPECIALIZATION_KINDS + STEP_KINDS
 MAX_KEPT = 8192
 
 
+class _LevelPart(NamedTuple):
+    """What a set of the level's decisions gives a summary (and a fit: `settle_level`)."""
+
+    members: dict  # level, certainty, possible, kwan_level, next_level, gaps (by status)
+    before: str  # the members before the specialization's, as JSON text
+    after: str  # the members after them
+    unknown: frozenset[str]
+    strengthen: tuple[str, ...]
+    gaps: tuple[str, ...]  # the next rung's, in knowledge order
+
+
 class _SummaryPlan:
     """Per model: the decision rules of each part of a summary, and what each set of
     them gives, as data and as compact JSON text. The parts are kept apart because
@@ -73,10 +84,9 @@ class _SummaryPlan:
         self.decisions = self.level_rules | self.specialization_rules | self.step_rules
         #: the summary's text up to its level
         self.head = '{"knowledge_version":' + _dumps(model.knowledge_version)
-        #: per part: its set of decisions -> what it gives: (members, their text), and
-        #: for the level also the text after the specialization's members, what the
-        #: questions read and the next rung's gaps
-        self.levels: dict[frozenset[str], tuple[dict, str, str, tuple, tuple]] = {}
+        #: per part: its set of decisions -> what it gives (for the specialization
+        #: and the steps: their members and those members' JSON text)
+        self.levels: dict[frozenset[str], _LevelPart] = {}
         self.specializations: dict[frozenset[str], tuple[dict, str]] = {}
         self.steps: dict[frozenset[str], tuple[tuple[str, ...], str]] = {}
         #: a kept set of questions (`_find_questions`) -> the JSON list of its fields
@@ -87,15 +97,15 @@ class _SummaryPlan:
         what ``rec`` does."""
         return Recommendation(self.model, rec.profile, rec.derived, tuple(sorted(key)))
 
-    def level_part(self, rec: Recommendation) -> tuple:
-        """What ``rec``'s level decisions give (see `_level_part`), kept per set of them."""
+    def level_part(self, rec: Recommendation) -> _LevelPart:
+        """What ``rec``'s level decisions give, kept per set of them."""
         key = self.level_rules.intersection(rec.fired)
         level = self.levels.get(key)
         if level is None:
             level = keep(self.levels, key, _level_part(self._alone(rec, key)), MAX_KEPT)
         return level
 
-    def parts(self, rec: Recommendation) -> tuple[tuple, tuple, tuple]:
+    def parts(self, rec: Recommendation) -> tuple[_LevelPart, tuple, tuple]:
         """What ``rec``'s decisions give, part by part (level, specialization, steps),
         each worked out once per set of its decisions; read them only."""
         fired = rec.fired
@@ -119,23 +129,6 @@ class _SummaryPlan:
             steps = keep(self.steps, key, (ids, '"steps":' + _dumps(ids)), MAX_KEPT)
         return level, specialization, steps
 
-    def members(self, rec: Recommendation) -> tuple[dict, tuple]:
-        """The members that follow from ``rec``'s decisions, and what its questions read
-        (level, possible, unknown, strengthen). The dict is new, its lists are shared:
-        copy them to change."""
-        (level, _, _, questions_read, _), (specialization, _), (steps, _) = self.parts(rec)
-        return {
-            "knowledge_version": self.model.knowledge_version,
-            "level": level["level"],
-            "certainty": level["certainty"],
-            "possible": level["possible"],
-            "kwan_level": level["kwan_level"],
-            **specialization,
-            "next_level": level["next_level"],
-            "gaps": level["gaps"],
-            "steps": steps,
-        }, questions_read
-
 
 def settle_level(rec: Recommendation) -> None:
     """Give ``rec`` what its level's decisions conclude (the level, the next rung, the
@@ -146,18 +139,13 @@ def settle_level(rec: Recommendation) -> None:
     if "level" in state and "gaps" in state:
         return
     level = memo(rec.model, "summary", _SummaryPlan).level_part(rec)
-    members, _, _, (level_id, possible, unknown, strengthen), gaps = level
-    state.setdefault("level", level_id)
-    state.setdefault("next_level", members["next_level"])
-    state.setdefault("possible", possible)
-    state.setdefault("unknown", unknown)
-    if "gaps" not in state:  # each recommendation its own lists
-        state["gaps"] = list(gaps)
-    if "strengthen" not in state:
-        state["strengthen"] = list(strengthen)
+    m = level.members
+    rec.settle(
+        m["level"], m["next_level"], m["possible"], level.unknown, level.gaps, level.strengthen
+    )
 
 
-def _level_part(rec: Recommendation) -> tuple[dict, str, str, tuple, tuple]:
+def _level_part(rec: Recommendation) -> _LevelPart:
     unknown = rec.unknown
     members = {
         "level": rec.level,
@@ -172,11 +160,12 @@ def _level_part(rec: Recommendation) -> tuple[dict, str, str, tuple, tuple]:
     }
     before = {k: members[k] for k in ("level", "certainty", "possible", "kwan_level")}
     after = {k: members[k] for k in ("next_level", "gaps")}
-    return (
+    return _LevelPart(
         members,
         _members_text(before),
         _members_text(after),
-        (rec.level, rec.possible, unknown, tuple(rec.strengthen)),
+        unknown,
+        tuple(rec.strengthen),
         tuple(rec.gaps),
     )
 
@@ -191,24 +180,41 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _summarised(rec: Recommendation) -> tuple:
+    """The kept parts of ``rec``'s summary (plan, level, specialization, steps) and
+    what is worked out per profile: the questions found and the warnings' codes.
+    Puts the level and the specialization on ``rec`` (the batch tally reads them;
+    nothing else of it is read again)."""
+    model = rec.model
+    plan = memo(model, "summary", _SummaryPlan)
+    level, specialization, steps = plan.parts(rec)
+    m = level.members
+    state = rec.__dict__
+    state.setdefault("level", m["level"])
+    state.setdefault("specialization", specialization[0]["specialization"])
+    found = _find_questions(
+        model, rec.profile, m["level"], m["possible"], level.unknown, level.strengthen
+    )
+    return plan, level, specialization, steps, found, _warning_codes(model, rec.profile, m["level"])
+
+
 def summary_dict(rec: Recommendation, fit: Fit | None = None) -> dict[str, Any]:
     """The summary of ``rec`` (and of ``fit``, the same candidate against an opening)."""
-    model = rec.model
-    decided, (level, possible, unknown, strengthen) = memo(model, "summary", _SummaryPlan).members(
-        rec
-    )
-    out = decided  # new, but for its lists: the caller owns what it gets
-    gaps = out["gaps"]
-    out["gaps"] = {"unmet": list(gaps["unmet"]), "unknown": list(gaps["unknown"])}
-    out["steps"] = list(out["steps"])
-    # what the recommendation would work out again from every rule that fired (the
-    # batch tally reads its level and specialization), as `results.compact` does too
-    state = rec.__dict__
-    state.setdefault("level", level)
-    state.setdefault("specialization", decided["specialization"])
-    found = _find_questions(model, rec.profile, level, possible, unknown, strengthen)
-    out["questions"] = [dotted for dotted, _ in found]
-    out["warnings"] = _warning_codes(model, rec.profile, level)
+    _, level, (specialization, _), (steps, _), found, warnings = _summarised(rec)
+    m = level.members
+    out = {  # the caller owns what it gets: the kept lists are copied
+        "knowledge_version": rec.model.knowledge_version,
+        "level": m["level"],
+        "certainty": m["certainty"],
+        "possible": m["possible"],
+        "kwan_level": m["kwan_level"],
+        **specialization,
+        "next_level": m["next_level"],
+        "gaps": {"unmet": list(m["gaps"]["unmet"]), "unknown": list(m["gaps"]["unknown"])},
+        "steps": list(steps),
+        "questions": [dotted for dotted, _ in found],
+        "warnings": warnings,
+    }
     if fit is not None:
         out["fit"] = _fit_members(fit)
     return out
@@ -218,20 +224,12 @@ def summary_json(rec: Recommendation, fit: Fit | None = None) -> str:
     """`summary_dict` as compact JSON (``json.dumps`` with ``ensure_ascii=False`` and
     no spaces), the same text, written from the kept text of its parts: what a
     ``--detail summary`` batch record holds."""
-    model = rec.model
-    plan = memo(model, "summary", _SummaryPlan)
-    level, specialization, steps = plan.parts(rec)
-    _, before, after, (level_id, possible, unknown, strengthen), _ = level
-    state = rec.__dict__  # as `summary_dict` does
-    state.setdefault("level", level_id)
-    state.setdefault("specialization", specialization[0]["specialization"])
-    found = _find_questions(model, rec.profile, level_id, possible, unknown, strengthen)
+    plan, level, (_, specialization), (_, steps), found, warnings = _summarised(rec)
     questions = keep_for(
         plan.question_texts, found, lambda: _dumps([dotted for dotted, _ in found]), MAX_KEPT
     )
-    warnings = _warning_codes(model, rec.profile, level_id)
     text = (
-        f"{plan.head},{before},{specialization[1]},{after},{steps[1]}"
+        f"{plan.head},{level.before},{specialization},{level.after},{steps}"
         f',"questions":{questions},"warnings":{_dumps(warnings) if warnings else "[]"}'
     )
     if fit is not None:
