@@ -5,6 +5,7 @@ to a target. Each plan is built once per model (`pmpath.model.memo`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -268,7 +269,12 @@ def _time_to_go(rec: Recommendation, requirement: str) -> str | None:
                 best = (need, field)
     if best is None:
         return None
-    need, field = best
+    return _years_to_go(*best)
+
+
+@functools.lru_cache(maxsize=4096)
+def _years_to_go(need: float, field: str) -> str:
+    """ "about 1.6 more years in product": ``need`` years to go of ``field``."""
     amount = f"{need:.1f}".rstrip("0").rstrip(".")
     unit = "year" if amount == "1" else "years"
     return f"about {amount} more {unit} {_YEARS_WORDS[field]}"
@@ -305,28 +311,46 @@ def _far_decisions(rec: Recommendation) -> tuple:
     (`_CompactCodec` keeps it so). The rules did not assess these rungs: their
     requirements are checked here.
 
-    Kept per model for what the checks read (`_far_plan`): the result of every field
-    test and whether each fact they read was concluded, so a pool's profiles share a
-    few hundred sets of decisions."""
+    Kept per model for what the checks read (`_far_plan`), twice over: by the values
+    of the fields they test and the rules concluding the facts they read that fired
+    (cheap to look up, but many), and by the result of every field test and whether
+    each fact they read was concluded (dear to look up, but a pool's profiles share a
+    few hundred)."""
     k = rec.model.knowledge
-    facts = sections(rec.profile, rec.derived)
-    known = {*rec.concluded_facts(), *_reached(rec.model)}
     here = k.level_by_id[rec.level].index
     top = k.level_by_id[rec.target].index
     plan = _far_plan(rec.model, here, top)
     if plan is None:
+        facts = sections(rec.profile, rec.derived)
+        known = {*rec.concluded_facts(), *_reached(rec.model)}
         return _work_out_far_decisions(rec, facts, known, here, top)
-    tests, preds = plan
-    key = (
-        here,
-        top,
-        tuple([test(facts[section]) for section, test in tests]),
-        tuple([pred in known for pred in preds]),
+    fields, tests, preds, concluders = plan
+    profile, derived = rec.profile, rec.derived
+    values = tuple(
+        [
+            (derived if section == "derived" else profile[section]).get(name)
+            for section, name in fields
+        ]
     )
-    kept = memo(rec.model, "far-decisions", new_dict)
+    # values equal as Python compares them pass the same tests (1, 1.0 and True alike)
+    key = (here, top, values, concluders.intersection(rec.fired))
+    kept = memo(rec.model, "far-by-values", new_dict)
     found = kept.get(key)
     if found is None:
-        found = keep(kept, key, _work_out_far_decisions(rec, facts, known, here, top), FAR_KEPT)
+        facts = sections(profile, derived)
+        known = {*rec.concluded_facts(), *_reached(rec.model)}
+        decided = (
+            here,
+            top,
+            tuple([test(facts[section]) for section, test in tests]),
+            tuple([pred in known for pred in preds]),
+        )
+        decisions = memo(rec.model, "far-decisions", new_dict)
+        found = decisions.get(decided)
+        if found is None:
+            found = _work_out_far_decisions(rec, facts, known, here, top)
+            keep(decisions, decided, found, FAR_KEPT)
+        keep(kept, key, found, FAR_KEPT)
     return found
 
 
@@ -335,9 +359,10 @@ FAR_KEPT = 4096
 
 
 def _far_plan(model: Model, here: int, top: int) -> tuple | None:
-    """What the far decisions from rung ``here`` to rung ``top`` read: each field test
-    of the rules they check (as (section, compiled test)) and each fact those rules
-    read; None when a rule reads any section (``*``: then they are not kept)."""
+    """What the far decisions from rung ``here`` to rung ``top`` read: each field the
+    rules they check test (as (section, field)), each field test (as (section, compiled
+    test)), each fact those rules read, and the ids of the rules concluding those facts;
+    None when a rule reads any section (``*``: then they are not kept)."""
     plans = memo(model, "far-plans", new_dict)
     if (here, top) not in plans:
         plans[here, top] = _make_far_plan(model, here, top)
@@ -355,6 +380,7 @@ def _make_far_plan(model: Model, here: int, top: int) -> tuple | None:
         if (rule.concludes[0] in ("met", "possible") and rule.concludes[1] in reqs)
         or (rule.concludes[0] == "step" and rule.gap in reqs)
     ]
+    fields: dict[tuple, None] = {}
     tests: dict[tuple, tuple] = {}
     preds: set = set()
     for rule in rules:
@@ -365,9 +391,15 @@ def _make_far_plan(model: Model, here: int, top: int) -> tuple | None:
                 return None
             else:
                 for t in p.tests.tests():
+                    fields[p.section, t.field] = None
                     same = (p.section, t.field, t.op, repr(t.value), t.absent)
                     tests.setdefault(same, (p.section, compile_test(t)))
-    return tuple(tests.values()), tuple(sorted(preds))
+    # a rung reached is assumed (`_reached`): whether its rules fired is beside the point
+    assumed = set(_reached(model))
+    concluders = frozenset(
+        r.id for pred in preds - assumed for r in ruleset.concluders.get(pred, ())
+    )
+    return tuple(fields), tuple(tests.values()), tuple(sorted(preds)), concluders
 
 
 def _work_out_far_decisions(

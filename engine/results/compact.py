@@ -206,6 +206,22 @@ class _Waits:
         parts = cls._MARK.split(text)
         return text if len(parts) == 1 else cls(parts)
 
+    @classmethod
+    def joined(cls, pieces: list[str | _Waits], head: str, tail: str) -> str | _Waits:
+        """``head``, the pieces comma-separated, ``tail``: text, or text with holes if
+        any piece has some."""
+        parts = [head]
+        for i, piece in enumerate(pieces):
+            if i:
+                parts[-1] += ","
+            if piece.__class__ is str:
+                parts[-1] += piece
+            else:
+                parts[-1] += piece.parts[0]
+                parts.extend(piece.parts[1:])
+        parts[-1] += tail
+        return parts[0] if len(parts) == 1 else cls(parts)
+
     def fill(self, waits: dict[str, str | None]) -> str:
         parts = self.parts
         out = [parts[0]]
@@ -291,8 +307,12 @@ class _CompactCodec:
             if r.concludes[0] == "gap" and _is_tenure(model, r.concludes[1])
         }
         self.tenure_places = frozenset(self.tenure_gaps)
-        self.step_rules = frozenset(i for i, r in enumerate(rules) if r.concludes[0] == "step")
-        self._top: str | None = None
+        #: place of a step rule -> the step it suggests; and -> the requirement of the
+        #: gap it answers, if any
+        self.step_of = {i: r.concludes[1] for i, r in enumerate(rules) if r.concludes[0] == "step"}
+        self.gap_of = {i: rules[i].gap for i in self.step_of}
+        self.step_rules = frozenset(self.step_of)
+        self._top: tuple[str, ...] | None = None
         self._levels: dict[frozenset, _LevelPart] = {}
         self._specs: dict[frozenset, _SpecPart] = {}
         self._paths: dict[frozenset, _PathPart] = {}
@@ -305,6 +325,10 @@ class _CompactCodec:
         #: level -> a rung of the path to a target, up to its gaps
         self._rung_heads = {
             lv.id: f'{{"id":{_dumps(lv.id)},"title":{_dumps(lv.title)},"gaps":' for lv in levels
+        }
+        #: level -> the path to it as a target, up to its rungs
+        self._target_heads = {
+            lv.id: f'{{"id":{_dumps(lv.id)},"title":{_dumps(lv.title)},"rungs":[' for lv in levels
         }
         #: level -> its requirements of years (whose time to go its gaps may show)
         self._tenure = {
@@ -331,28 +355,30 @@ class _CompactCodec:
                 stack.extend(self.premises[rule.id])
         return frozenset(found)
 
-    def _top_template(self, rec: Recommendation) -> str:
-        """The top level of output v1 as a %-template with a named hole for each part."""
+    #: output v1's parts, in the order `Recommendation._assemble` puts them
+    _PARTS = (
+        "profile",
+        "level",
+        "next_level",
+        "path",
+        "path_evidence",
+        "specialization",
+        "next_steps",
+        "trace",
+        "warnings",
+        "questions",
+        "target",
+    )
+
+    def _top_texts(self, rec: Recommendation) -> tuple[str, ...]:
+        """The top level of output v1 around its parts: the text before the first part,
+        then the text after each (`_PARTS`)."""
         if self._top is None:
-            names = [
-                "profile",
-                "level",
-                "next_level",
-                "path",
-                "path_evidence",
-                "specialization",
-                "next_steps",
-                "trace",
-                "warnings",
-                "questions",
-                "target",
-            ]
-            skeleton = rec._assemble(**{name: _Hole(name) for name in names})
-            texts = [text.replace("%", "%%") for text in _split(skeleton)]
-            order = [v.name for v in skeleton.values() if isinstance(v, _Hole)]
-            self._top = texts[0] + "".join(
-                f"%({name})s{text}" for name, text in zip(order, texts[1:], strict=True)
-            )
+            skeleton = rec._assemble(**{name: _Hole(name) for name in self._PARTS})
+            order = tuple(v.name for v in skeleton.values() if isinstance(v, _Hole))
+            if order != self._PARTS:  # pragma: no cover - a new part must be added here
+                raise AssertionError(f"output v1's parts are {order}, not {self._PARTS}")
+            self._top = tuple(_split(skeleton))
         return self._top
 
     def render(self, rec: Recommendation) -> str:
@@ -384,22 +410,22 @@ class _CompactCodec:
             if path is None:
                 path = self._path_part(rec, fired & self.path_cone)
         level_id = level.level
+        shown = level_key[1]
         next_text = self._text(
             self._next,
             (level_id, fired & self.gap_rules),
             rec,
             waits,
             lambda: _dumps(rec._next_level_block()),
+            shown,
         )
         # steps read the specialization too (a step in a specialist's own terms)
         specialization = spec.specialization
-        steps_text = self._text(
-            self._steps,
-            (level_id, fired & self.step_rules, specialization),
-            rec,
-            waits,
-            lambda: self._steps_text(rec, places, level_id, specialization),
-        )
+        steps_key = (level_id, fired & self.step_rules, specialization, shown)
+        steps = self._steps.get(steps_key)
+        if steps is None:
+            steps = self._steps_part(rec, places, level_id, specialization, waits, steps_key)
+        steps_text = steps if steps.__class__ is str else steps.fill(waits)
         # the conclusions (warnings() needs some) follow from the fired rules alone
         rec.settle(
             level_id, level.next_level, level.possible, level.unknown, level.gaps, level.strengthen
@@ -429,30 +455,57 @@ class _CompactCodec:
             ("specialization", spec.specialization): "[" + ",".join(spec_evidence[:own]) + "]",
             ("shape", spec.shape): "[" + ",".join(spec_evidence[own:]) + "]",
         }
-        return self._top_template(rec) % {
-            "profile": '{"id":'
-            + _scalar_json(profile.get("id"))
-            + ',"name":'
-            + _scalar_json(profile.get("name"))
-            + "}",
-            "level": level.text(waits, level_evidence),
-            "next_level": next_text,
-            "path": path.text,
-            "path_evidence": "["
-            + ",".join([i if i.__class__ is str else rendered[i] for i in path.items])
-            + "]",
-            "specialization": spec.before + ",".join(spec_evidence) + spec.after,
-            "next_steps": steps_text,
-            "trace": "[" + ",".join(trace) + "]",
-            "warnings": "[" + ",".join(map(_scalar_json, rec.warnings())) + "]",
-            "questions": self._questions_text(rec) if self._may_ask(rec, level_id) else "[]",
-            "target": "null"
-            if rec.target is None
-            else self._target_text(rec, level_id, fired, steps_text),
-        }
+        top = self._top_texts(rec)
+        return "".join(
+            (
+                top[0],
+                '{"id":',
+                _scalar_json(profile.get("id")),
+                ',"name":',
+                _scalar_json(profile.get("name")),
+                "}",
+                top[1],
+                level.text(waits, level_evidence),
+                top[2],
+                next_text,
+                top[3],
+                path.text,
+                top[4],
+                "[",
+                ",".join([i if i.__class__ is str else rendered[i] for i in path.items]),
+                "]",
+                top[5],
+                spec.before,
+                ",".join(spec_evidence),
+                spec.after,
+                top[6],
+                steps_text,
+                top[7],
+                "[",
+                ",".join(trace),
+                "]",
+                top[8],
+                "[",
+                ",".join(map(_scalar_json, rec.warnings())),
+                "]",
+                top[9],
+                self._questions_text(rec) if self._may_ask(rec, level_id) else "[]",
+                top[10],
+                "null"
+                if rec.target is None
+                else self._target_text(rec, level_id, fired, waits, shown, steps_text),
+                top[11],
+            )
+        )
 
     def _target_text(
-        self, rec: Recommendation, level_id: str, fired: frozenset, steps_text: str
+        self,
+        rec: Recommendation,
+        level_id: str,
+        fired: frozenset,
+        waits: dict[str, str | None],
+        shown: tuple,
+        steps_text: str,
     ) -> str:
         """The rungs up to the target, each kept for what it reads, with a hole for each
         time to go: the next rung as the next level's gaps (the fired gap rules) and
@@ -460,12 +513,15 @@ class _CompactCodec:
         decisions (`Recommendation._far_rungs`), whoever the candidate."""
         k = rec.model.knowledge
         by_id = rec.model.ruleset.by_id
+        # the next rung's gaps read the time to go of its gaps of years, each in
+        # ``waits`` (a gap rule that fired)
         gaps = self._text(
             self._target_gaps,
             (level_id, fired & self.gap_rules),
             rec,
-            self._rung_waits(rec, rec.next_level),
+            waits,
             lambda: _dumps([rec._requirement_item(r) for r in rec.gaps]),
+            shown,
         )
         rungs = [f'{self._rung_heads[rec.next_level]}{gaps},"steps":{steps_text}}}']
         for rung_id, open_reqs, chosen in rec._far_rungs:
@@ -479,9 +535,7 @@ class _CompactCodec:
                     lambda: _dumps(_far_rung(rec, level, open_reqs, chosen, by_id)),  # noqa: B023
                 )
             )
-        target = k.level_by_id[rec.target]
-        head = f'{{"id":{_dumps(target.id)},"title":{_dumps(target.title)},"rungs":['
-        return head + ",".join(rungs) + "]}"
+        return self._target_heads[rec.target] + ",".join(rungs) + "]}"
 
     def _rung_waits(self, rec: Recommendation, level_id: str) -> dict[str, str | None]:
         """The time to go of each requirement of years of a rung (what its gaps may show)."""
@@ -543,36 +597,48 @@ class _CompactCodec:
         part.items = self._evidence(rec.support(("path", rec.path))) if rec.path else ()
         return keep(self._paths, key, part, _CACHE_MAX)
 
-    def _steps_text(
-        self, rec: Recommendation, places: list[int], level_id: str, specialization: str
-    ) -> str:
-        """The steps, each item's text kept on its own: a list of steps is often new when
-        its items are not. ``places``: the fired rules' places in rule order."""
-        items = self._step_items
-        texts = []
-        for step_id, rules in self._steps_fired(places):
+    def _steps_part(
+        self,
+        rec: Recommendation,
+        places: list[int],
+        level_id: str,
+        specialization: str,
+        waits: dict[str, str | None],
+        key: tuple,
+    ) -> str | _Waits:
+        """The next steps' text with a hole for each time to go, kept under ``key``; each
+        item's text is kept on its own too (a list of steps is often new when its items
+        are not). ``places``: the fired rules' places in rule order."""
+        step_of, gap_of, items = self.step_of, self.gap_of, self._step_items
+        by_step: dict[str, list[int]] = {}
+        for place in places:
+            step_id = step_of.get(place)
+            if step_id is not None:
+                by_step.setdefault(step_id, []).append(place)
+        rules = self.rules
+        order = order_steps(
+            self.model_ref(), {step: [rules[p] for p in ps] for step, ps in by_step.items()}
+        )
+        pieces: list[str | _Waits] = []
+        own = False  # an item read a time to go outside ``waits``: not to be kept
+        for step_id in order:
+            ps = tuple(by_step[step_id])
             # what an item reads besides its step: the rules that suggested it (its why),
             # the level (where it leads), the specialization (in your terms) and the
-            # time to go of a gap of years (a hole while the list is made: see `_Waits`)
-            waits = tuple(rec.time_to_go(r.gap) for r in rules if r.gap is not None)
-            key = (step_id, tuple(r.id for r in rules), level_id, specialization, waits)
-            text = items.get(key)
-            if text is None:
-                text = keep(items, key, _dumps(rec._step_item(step_id)), _CACHE_MAX)
-            texts.append(text)
-        return "[" + ",".join(texts) + "]"
-
-    def _steps_fired(self, places: list[int]) -> list[tuple[str, list[Rule]]]:
-        """`Recommendation.steps` with the rules that suggested each, in rule order,
-        from the fired rules' places alone (the recommendation's own grouping of every
-        fired rule costs more than the rest of a list of steps)."""
-        rules, step_rules = self.rules, self.step_rules
-        by_step: dict[str, list[Rule]] = {}
-        for place in places:
-            if place in step_rules:
-                rule = rules[place]
-                by_step.setdefault(rule.concludes[1], []).append(rule)
-        return [(step, by_step[step]) for step in order_steps(self.model_ref(), by_step)]
+            # time to go of the gaps of years it answers (a hole: see `_Waits`)
+            holes = tuple([gap_of[p] for p in ps if waits.get(gap_of[p])])
+            item_key = (step_id, ps, level_id, specialization, holes)
+            item = items.get(item_key)
+            if item is None:
+                build = lambda: _dumps(rec._step_item(step_id))  # noqa: B023, E731
+                item = _Waits.made(rec, waits, build)
+                if item is None:
+                    own, item = True, build()
+                else:
+                    keep(items, item_key, item, _CACHE_MAX)
+            pieces.append(item)
+        made = _Waits.joined(pieces, "[", "]")
+        return made if own else keep(self._steps, key, made, _CACHE_MAX)
 
     def _text(
         self,
@@ -581,11 +647,14 @@ class _CompactCodec:
         rec: Recommendation,
         waits: dict[str, str | None],
         build: Callable[[], str],
+        shown: tuple | None = None,
     ) -> str:
         """``build()``'s text for ``rec``: kept under ``key`` plus which of the ``waits``
-        are shown, with a hole for each, and filled with ``rec``'s own; made afresh and
-        not kept if it reads a time to go outside them."""
-        key = (key, tuple(req for req, wait in waits.items() if wait is not None))
+        are shown (``shown``, if already known), with a hole for each, and filled with
+        ``rec``'s own; made afresh and not kept if it reads a time to go outside them."""
+        if shown is None:
+            shown = tuple(req for req, wait in waits.items() if wait is not None)
+        key = (key, shown)
         text = cache.get(key)
         if text is None:
             made = _Waits.made(rec, waits, build)
