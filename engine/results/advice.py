@@ -74,11 +74,19 @@ def fired_places(model: Model, fired: Iterable[str]) -> set[int]:
 def order_steps(model: Model, rules_by_step: Mapping[str, Iterable[Rule]]) -> list[str]:
     """Step ids, what matters first: by the most urgent priority among the rules that
     suggested each, then in knowledge order."""
+    return rank_steps(
+        model,
+        {
+            step: min(r.priority if r.priority is not None else NO_PRIORITY for r in rules)
+            for step, rules in rules_by_step.items()
+        },
+    )
+
+
+def rank_steps(model: Model, first: Mapping[str, int]) -> list[str]:
+    """The step ids of ``first`` (step id -> the most urgent priority among the rules
+    that suggested it) in `order_steps`' order."""
     steps = model.knowledge.steps
-    first = {
-        step: min(r.priority if r.priority is not None else NO_PRIORITY for r in rules)
-        for step, rules in rules_by_step.items()
-    }
     return sorted(first, key=lambda s: (first[s], steps[s].index))
 
 
@@ -101,14 +109,8 @@ def _find_questions(
     Kept per model for each set of what they read (the conclusions, and which of
     the fields a question can ask are not given): the entries are shared, read them
     only."""
-    kept, asked = memo(model, "questions-found", _new_questions_memo)
-    key = (
-        level_id,
-        possible,
-        unknown,
-        tuple(strengthen),
-        tuple([profile[section].get(name) is None for section, name in asked]),
-    )
+    kept = memo(model, "questions-found", _new_questions_memo)[0]
+    key = (level_id, possible, unknown, tuple(strengthen), not_given(model, profile))
     found = kept.get(key)
     if found is None:
         found = keep(
@@ -118,6 +120,13 @@ def _find_questions(
             QUESTIONS_KEPT,
         )
     return found
+
+
+def not_given(model: Model, profile: dict) -> tuple[bool, ...]:
+    """Which of the fields a question can ask about the profile does not give: with
+    the conclusions, all that the questions read of it (`_find_questions`)."""
+    asked = memo(model, "questions-found", _new_questions_memo)[1]
+    return tuple([profile[section].get(name) is None for section, name in asked])
 
 
 def _new_questions_memo(model: Model) -> tuple[dict, tuple[tuple[str, str], ...]]:

@@ -13,9 +13,15 @@ from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
-from pmpath.model.memo import keep, keep_for, memo
-from pmpath.model.rules import FactPattern, Pred, Rule
-from pmpath.results.advice import _far_rung, _is_tenure, fired_places, order_steps
+from pmpath.model.memo import keep, memo
+from pmpath.model.rules import NO_PRIORITY, FactPattern, Pred, Rule
+from pmpath.results.advice import (
+    _far_rung,
+    _is_tenure,
+    fired_places,
+    not_given,
+    rank_steps,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from pmpath.model import Model
@@ -114,7 +120,7 @@ def _split(value: Any) -> list[str]:
 class _RuleEvidence:
     """One rule's evidence item: fixed text around the ``facts`` the rule read."""
 
-    __slots__ = ("constant", "fields", "head", "one")
+    __slots__ = ("constant", "fields", "head", "one", "texts")
 
     def __init__(self, rule: Rule):
         # what `Recommendation.facts_read` reads, in its key order (a key read
@@ -139,6 +145,8 @@ class _RuleEvidence:
         self.constant = None
         #: (text up to the value, section, field, text after) when it read exactly one
         self.one = None
+        #: its text per value, when it read one: a value -> (the value's class, text)
+        self.texts: dict[Any, tuple[type, str]] = {}
         if not variable:  # the whole text: the rule read no profile value (facts by id)
             self.constant = self.render({}, {})
         if len(variable) == 1:
@@ -153,7 +161,19 @@ class _RuleEvidence:
         if self.one is not None:
             before, section, name, after = self.one
             fact = derived if section == "derived" else profile.get(section, _NO_FACTS)
-            return before + _scalar_json(fact.get(name)) + after
+            value = fact.get(name)
+            kind = value.__class__
+            try:
+                kept = self.texts.get(value)
+            except TypeError:  # unhashable: not kept
+                return before + _scalar_json(value) + after
+            # equal values of another class (1, 1.0, True) or sign (0.0, -0.0) are
+            # written otherwise
+            if kept is not None and kept[0] is kind and (kind is not float or value):
+                return kept[1]
+            text = before + _scalar_json(value) + after
+            keep(self.texts, value, (kind, text), _CACHE_MAX)
+            return text
         parts = [self.head]
         for lead, section, name in self.fields:
             if section is None:
@@ -210,17 +230,23 @@ class _Waits:
     def joined(cls, pieces: list[str | _Waits], head: str, tail: str) -> str | _Waits:
         """``head``, the pieces comma-separated, ``tail``: text, or text with holes if
         any piece has some."""
-        parts = [head]
+        if all(piece.__class__ is str for piece in pieces):
+            return head + ",".join(pieces) + tail
+        parts: list[str] = []
+        texts = [head]  # the text since the last hole
         for i, piece in enumerate(pieces):
             if i:
-                parts[-1] += ","
+                texts.append(",")
             if piece.__class__ is str:
-                parts[-1] += piece
+                texts.append(piece)
             else:
-                parts[-1] += piece.parts[0]
-                parts.extend(piece.parts[1:])
-        parts[-1] += tail
-        return parts[0] if len(parts) == 1 else cls(parts)
+                texts.append(piece.parts[0])
+                parts.append("".join(texts))
+                parts.extend(piece.parts[1:-1])
+                texts = [piece.parts[-1]]
+        texts.append(tail)
+        parts.append("".join(texts))
+        return cls(parts)
 
     def fill(self, waits: dict[str, str | None]) -> str:
         parts = self.parts
@@ -239,7 +265,8 @@ class _LevelPart:
     #: besides the block's text (``made``: with `_EVIDENCE` where its evidence goes,
     #: and a hole for each time to go, see `_Waits`): the conclusions that follow from
     #: the same fired rules (the level, the rungs not ruled out, the statuses of the
-    #: requirements assessed), which the rest of output v1 reads
+    #: requirements assessed), which the rest of output v1 reads; and the questions'
+    #: text per set of fields not given (`not_given`), all they read besides those
     __slots__ = (
         "gaps",
         "items",
@@ -247,6 +274,7 @@ class _LevelPart:
         "made",
         "next_level",
         "possible",
+        "questions",
         "strengthen",
         "unknown",
     )
@@ -311,6 +339,9 @@ class _CompactCodec:
         #: gap it answers, if any
         self.step_of = {i: r.concludes[1] for i, r in enumerate(rules) if r.concludes[0] == "step"}
         self.gap_of = {i: rules[i].gap for i in self.step_of}
+        self.priority_of = {
+            i: NO_PRIORITY if rules[i].priority is None else rules[i].priority for i in self.step_of
+        }
         self.step_rules = frozenset(self.step_of)
         self._top: tuple[str, ...] | None = None
         self._levels: dict[frozenset, _LevelPart] = {}
@@ -334,8 +365,6 @@ class _CompactCodec:
         self._tenure = {
             lv.id: tuple(r.id for r in lv.requirements if _is_tenure(model, r.id)) for lv in levels
         }
-        #: a kept set of questions' text, by identity (`keep_for`)
-        self._questions: dict[int, tuple[tuple, str]] = {}
         self._step_items: dict[tuple, str] = {}
 
     def _cone(self, preds: list[Pred]) -> frozenset[int]:
@@ -489,7 +518,7 @@ class _CompactCodec:
                 ",".join(map(_scalar_json, rec.warnings())),
                 "]",
                 top[9],
-                self._questions_text(rec) if self._may_ask(rec, level_id) else "[]",
+                self._questions_text(rec, level) if self._may_ask(rec, level_id) else "[]",
                 top[10],
                 "null"
                 if rec.target is None
@@ -541,13 +570,16 @@ class _CompactCodec:
         """The time to go of each requirement of years of a rung (what its gaps may show)."""
         return {req: rec.time_to_go(req) for req in self._tenure[level_id]}
 
-    def _questions_text(self, rec: Recommendation) -> str:
-        """The questions' text, kept with the set of questions found (shared by every
-        profile that reads the same: see `pmpath.results.advice._find_questions`), which
-        is all `Recommendation.questions` reads besides the knowledge."""
-        return keep_for(
-            self._questions, rec._questions_found, lambda: _dumps(rec.questions), _CACHE_MAX
-        )
+    def _questions_text(self, rec: Recommendation, level: _LevelPart) -> str:
+        """The questions' text, kept with the level part per set of fields not given:
+        what the questions read (`pmpath.results.advice._find_questions`) besides the
+        level's conclusions and the knowledge."""
+        kept = level.questions
+        key = not_given(rec.model, rec.profile)
+        text = kept.get(key)
+        if text is None:
+            text = keep(kept, key, _dumps(rec.questions), _CACHE_MAX)
+        return text
 
     def _may_ask(self, rec: Recommendation, level_id: str) -> bool:
         """False when no question can arise: placed, every gap known, work given."""
@@ -564,6 +596,7 @@ class _CompactCodec:
         self, rec: Recommendation, key: tuple, waits: dict[str, str | None]
     ) -> _LevelPart:
         part = _LevelPart()
+        part.questions = {}
         part.level, part.next_level = rec.level, rec.next_level
         part.possible, part.unknown = rec.possible, rec.unknown
         part.gaps, part.strengthen = tuple(rec.gaps), tuple(rec.strengthen)
@@ -610,15 +643,21 @@ class _CompactCodec:
         item's text is kept on its own too (a list of steps is often new when its items
         are not). ``places``: the fired rules' places in rule order."""
         step_of, gap_of, items = self.step_of, self.gap_of, self._step_items
+        priority_of = self.priority_of
         by_step: dict[str, list[int]] = {}
+        first: dict[str, int] = {}  # step -> the most urgent priority of its rules
         for place in places:
             step_id = step_of.get(place)
             if step_id is not None:
-                by_step.setdefault(step_id, []).append(place)
-        rules = self.rules
-        order = order_steps(
-            self.model_ref(), {step: [rules[p] for p in ps] for step, ps in by_step.items()}
-        )
+                priority = priority_of[place]
+                if step_id in by_step:
+                    by_step[step_id].append(place)
+                    if priority < first[step_id]:
+                        first[step_id] = priority
+                else:
+                    by_step[step_id] = [place]
+                    first[step_id] = priority
+        order = rank_steps(self.model_ref(), first)
         pieces: list[str | _Waits] = []
         own = False  # an item read a time to go outside ``waits``: not to be kept
         for step_id in order:
