@@ -241,3 +241,27 @@ def test_the_rungs_up_to_a_target_are_kept_per_rung_with_each_profiles_own_time_
     }
     assert len(waits) == 4  # each profile's own years, in the rung kept for all of them
     assert any(isinstance(t, compact_module._Waits) for t in codec._far.values())
+
+
+def test_evidence_kept_per_value_writes_equal_values_of_another_class_or_sign_as_themselves(
+    engine,
+):
+    # 0, 0.0 and -0.0 (and 3 and 3.0) are equal dict keys but different JSON: the
+    # evidence kept per value must not hand one the other's text
+    codec = compact_module._codec_for(engine.model)
+    seen = {}
+    for years in (0.0, -0.0, 0, 3, 3.0, -0.0, 0.0, 3.0, 3, 0):
+        profile = {"experience": {"total_years": 9, "product_years": years}}
+        rec = engine.recommend(profile)
+        text = rec.to_json(indent=None)
+        assert text == _plain(_fresh(rec))
+        facts = [
+            item["facts"]["experience.product_years"]
+            for item in json.loads(text)["trace"]
+            if "experience.product_years" in item["facts"]
+        ]
+        assert facts and all(json.dumps(f) == json.dumps(years) for f in facts)
+        seen.setdefault(json.dumps(years), text)
+        assert seen[json.dumps(years)] == text
+    assert len(seen) == 5
+    assert any(item.texts for item in codec.items if isinstance(item, compact_module._RuleEvidence))
