@@ -51,8 +51,9 @@ if TYPE_CHECKING:  # pragma: no cover
 # holds them byte-identical over many profiles.
 
 _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
-#: where `_CompactCodec.render` leaves a recommendation's evidence lists as JSON text
-#: (fact -> list), for fit's compact JSON
+#: where `_CompactCodec.render` leaves the text of a recommendation's evidence (the
+#: level id, its items joined, the specialization part, its items), for fit's compact
+#: JSON
 EVIDENCE_JSON = "_evidence_json"
 _CACHE_MAX = 4096  # texts kept per kind of part before that cache starts afresh
 
@@ -73,6 +74,10 @@ def _scalar_json(value: Any) -> str:
     if kind is float and value == value and value not in (math.inf, -math.inf):
         return float.__repr__(value)
     return _dumps(value)  # anything else: exactly what json.dumps says
+
+
+#: the classes of value whose evidence text `_RuleEvidence` keeps (hashable scalars)
+_KEPT = frozenset((str, int, float, bool, type(None)))
 
 
 class _Hole:
@@ -163,16 +168,17 @@ class _RuleEvidence:
             fact = derived if section == "derived" else profile.get(section, _NO_FACTS)
             value = fact.get(name)
             kind = value.__class__
-            try:
-                kept = self.texts.get(value)
-            except TypeError:  # unhashable: not kept
+            if kind not in _KEPT:
                 return before + _scalar_json(value) + after
             # equal values of another class (1, 1.0, True) or sign (0.0, -0.0) are
-            # written otherwise
-            if kept is not None and kept[0] is kind and (kind is not float or value):
+            # written otherwise: a text is kept with its value's class, and never for
+            # a float zero (so equal floats that hit are written alike)
+            kept = self.texts.get(value)
+            if kept is not None and kept[0] is kind:
                 return kept[1]
             text = before + _scalar_json(value) + after
-            keep(self.texts, value, (kind, text), _CACHE_MAX)
+            if kind is not float or value:
+                keep(self.texts, value, (kind, text), _CACHE_MAX)
             return text
         parts = [self.head]
         for lead, section, name in self.fields:
@@ -471,19 +477,25 @@ class _CompactCodec:
         for place in places:
             item = items[place]
             if item.__class__ is not str:  # a rule that read profile values
-                text = rendered[item] = item.render(profile, derived)
-                item = text
+                one = item.one
+                if one is None:
+                    text = item.render(profile, derived)
+                else:  # `_RuleEvidence.render`'s kept text per value, looked up here
+                    section = one[1]
+                    fact = derived if section == "derived" else profile.get(section, _NO_FACTS)
+                    value = fact.get(one[2])
+                    kept = item.texts.get(value) if value.__class__ in _KEPT else None
+                    if kept is not None and kept[0] is value.__class__:
+                        text = kept[1]
+                    else:
+                        text = item.render(profile, derived)
+                rendered[item] = item = text
             trace.append(item)
         level_evidence = ",".join([i if i.__class__ is str else rendered[i] for i in level.items])
         spec_evidence = [i if i.__class__ is str else rendered[i] for i in spec.items]
-        own = spec.own
-        # the same lists are the evidence of a fit's candidate (`compact_fit`): kept on
-        # the recommendation, by the fact each supports
-        state[EVIDENCE_JSON] = {
-            ("level", level_id): "[" + level_evidence + "]",
-            ("specialization", spec.specialization): "[" + ",".join(spec_evidence[:own]) + "]",
-            ("shape", spec.shape): "[" + ",".join(spec_evidence[own:]) + "]",
-        }
+        # the same lists are the evidence of a fit's candidate (`compact_fit`): left on
+        # the recommendation (see `evidence_json`)
+        state[EVIDENCE_JSON] = (level_id, level_evidence, spec, spec_evidence)
         top = self._top_texts(rec)
         return "".join(
             (
@@ -707,8 +719,14 @@ def evidence_json(rec: Recommendation, pred: Pred) -> str:
     """The JSON list of the evidence ``pred`` rests on: the text `_CompactCodec.render`
     left on ``rec`` if it wrote output v1 already, else made from the kept items."""
     made = rec.__dict__.get(EVIDENCE_JSON)
-    if made is not None and pred in made:
-        return made[pred]
+    if made is not None:
+        level_id, level_evidence, spec, spec_evidence = made
+        if pred == ("level", level_id):
+            return "[" + level_evidence + "]"
+        if pred == ("specialization", spec.specialization):
+            return "[" + ",".join(spec_evidence[: spec.own]) + "]"
+        if pred == ("shape", spec.shape):
+            return "[" + ",".join(spec_evidence[spec.own :]) + "]"
     codec = _codec_for(rec.model)
     texts = []
     for rule in rec.support(pred):
