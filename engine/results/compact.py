@@ -372,6 +372,9 @@ class _CompactCodec:
             lv.id: tuple(r.id for r in lv.requirements if _is_tenure(model, r.id)) for lv in levels
         }
         self._step_items: dict[tuple, str] = {}
+        #: the questions' text per (level, possible, unknown, strengthen), then per set
+        #: of fields not given (see `_LevelPart`)
+        self._question_texts: dict[tuple, dict[tuple, str]] = {}
 
     def _cone(self, preds: list[Pred]) -> frozenset[int]:
         """Places (in rule order) of every rule that ``preds`` may rest on, transitively."""
@@ -608,10 +611,13 @@ class _CompactCodec:
         self, rec: Recommendation, key: tuple, waits: dict[str, str | None]
     ) -> _LevelPart:
         part = _LevelPart()
-        part.questions = {}
         part.level, part.next_level = rec.level, rec.next_level
         part.possible, part.unknown = rec.possible, rec.unknown
         part.gaps, part.strengthen = tuple(rec.gaps), tuple(rec.strengthen)
+        # shared by the level parts that conclude what the questions read
+        part.questions = self._question_texts.setdefault(
+            (part.level, part.possible, part.unknown, part.strengthen), {}
+        )
         part.items = self._evidence(rec.support(("level", rec.level)))
 
         def build() -> str:
