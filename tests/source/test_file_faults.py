@@ -125,8 +125,30 @@ def test_an_audit_log_that_was_started_but_never_written_is_removed(tmp_path):
     assert path.exists()
 
 
-def test_a_torn_write_is_cut_back_to_whole_lines_and_resume_finishes(engine, tmp_path):
-    """A disk that fills mid-block: the output keeps only whole lines (ftruncate)."""
+def _torn(fail_in: str):
+    """An os.writev and an os.write for a disk that fills mid-block: the first call
+    puts 7 bytes out; the gather then answers 7, or (``fail_in`` it) fails."""
+    real_write = os.write
+
+    def writev(fd, buffers):
+        real_write(fd, b"".join(buffers)[:7])
+        if fail_in == "writev":
+            raise OSError(28, "No space left on device")
+        return 7
+
+    def write(fd, data):
+        raise OSError(28, "No space left on device")
+
+    return writev, write
+
+
+@pytest.mark.parametrize("fail_in", ["writev", "write"])
+def test_a_torn_write_is_cut_back_to_whole_lines_and_resume_finishes(
+    engine, tmp_path, monkeypatch, fail_in
+):
+    """A disk that fills mid-block: the output keeps only whole lines (ftruncate),
+    whether the gathered write fails or the block after a short one does."""
+    from pmpath.batch import output
     from pmpath.batch.output import BatchOutput
     from pmpath.errors import BatchError
 
@@ -134,19 +156,56 @@ def test_a_torn_write_is_cut_back_to_whole_lines_and_resume_finishes(engine, tmp
     writer = BatchOutput(str(out), "jsonl")
     writer.write(b'{"id":"a","ok":true}\n')
     writer.flush()
-    real_write = os.write
-
-    def fill_up(fd, data):
-        real_write(fd, bytes(data[:7]))  # part of the block goes out, then the disk is full
-        raise OSError(28, "No space left on device")
-
+    writev, write = _torn(fail_in)
     writer.write(b'{"id":"b","ok":true}\n')
-    os.write = fill_up
+    monkeypatch.setattr(output, "_WRITEV", True)
+    monkeypatch.setattr(os, "writev", writev, raising=False)
+    monkeypatch.setattr(os, "write", write)
     try:
         with pytest.raises(BatchError, match="No space left on device") as caught:
             writer.flush()
     finally:
-        os.write = real_write
+        monkeypatch.undo()
         writer.close()
     assert caught.value.code == "B004" and "--resume" in caught.value.message
     assert out.read_bytes() == b'{"id":"a","ok":true}\n'
+
+
+def test_a_short_gathered_write_is_finished_as_one_block(tmp_path, monkeypatch):
+    from pmpath.batch import output
+    from pmpath.batch.output import BatchOutput
+
+    real_writev = os.writev
+    calls = []
+
+    def short(fd, buffers):  # the system takes only the first line of the gather
+        calls.append(len(buffers))
+        return real_writev(fd, buffers[:1])
+
+    out = tmp_path / "out.jsonl"
+    writer = BatchOutput(str(out), "jsonl")
+    lines = [b'{"id":"%d","ok":true}\n' % i for i in range(5)]
+    for line in lines:
+        writer.write(line)
+    monkeypatch.setattr(os, "writev", short)
+    writer.flush()
+    writer.close()
+    assert calls == [5] and out.read_bytes() == b"".join(lines)
+    assert output._IOV_MAX >= 16
+
+
+def test_more_lines_than_one_gather_takes_go_out_as_one_block(tmp_path, monkeypatch):
+    from pmpath.batch import output
+    from pmpath.batch.output import BatchOutput
+
+    monkeypatch.setattr(output, "_IOV_MAX", 3)
+    gathered = []
+    monkeypatch.setattr(os, "writev", lambda fd, buffers: gathered.append(buffers) or 0)
+    out = tmp_path / "out.jsonl"
+    writer = BatchOutput(str(out), "jsonl")
+    lines = [b'{"id":"%d","ok":true}\n' % i for i in range(4)]
+    for line in lines:
+        writer.write(line)
+    writer.flush()
+    writer.close()
+    assert gathered == [] and out.read_bytes() == b"".join(lines)
