@@ -6,7 +6,7 @@ to a target. Each plan is built once per model (`pmpath.model.memo`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from pmpath.explain.possible import _predicates, could_hold
@@ -333,33 +333,45 @@ def _far_decisions(rec: Recommendation) -> tuple:
         facts = sections(rec.profile, rec.derived)
         known = {*rec.concluded_facts(), *_reached(rec.model)}
         return _work_out_far_decisions(rec, facts, known, here, top)
-    fields, tests, preds, concluders = plan
     profile, derived = rec.profile, rec.derived
-    values = tuple(
-        [
-            (derived if section == "derived" else profile[section]).get(name)
-            for section, name in fields
-        ]
-    )
-    # values equal as Python compares them pass the same tests (1, 1.0 and True alike)
-    key = (here, top, values, concluders.intersection(rec.fired))
+    values: list = []
+    for section, names in plan.groups:
+        values.extend(map((derived if section == "derived" else profile[section]).get, names))
+    key = (here, top, tuple(values), plan.concluders.intersection(rec.fired))
     kept = memo(rec.model, "far-by-values", new_dict)
     found = kept.get(key)
     if found is None:
-        facts = sections(profile, derived)
-        known = {*rec.concluded_facts(), *_reached(rec.model)}
-        decided = (
-            here,
-            top,
-            tuple([test(facts[section]) for section, test in tests]),
-            tuple([pred in known for pred in preds]),
-        )
-        decisions = memo(rec.model, "far-decisions", new_dict)
-        found = decisions.get(decided)
+        found = keep(kept, key, _far_decided(rec, plan, here, top, values), FAR_KEPT)
+    return found
+
+
+def _far_decided(rec: Recommendation, plan: _FarPlan, here: int, top: int, values: list) -> tuple:
+    """`_far_decisions` kept by what decides them: each field test's result (worked
+    out per field and value, kept with the plan) and whether each fact read was
+    concluded."""
+    results = []
+    for value, (name, tests), kept in zip(values, plan.tests, plan.results, strict=True):
+        # values equal as Python compares them pass the same tests (1, 1.0, True)
+        found = kept.get(value)
         if found is None:
-            found = _work_out_far_decisions(rec, facts, known, here, top)
-            keep(decisions, decided, found, FAR_KEPT)
-        keep(kept, key, found, FAR_KEPT)
+            fact = {name: value}
+            found = keep(kept, value, tuple([test(fact) for test in tests]), FAR_KEPT)
+        results.append(found)
+    concluded, assumed = rec.concluded_facts(), plan.assumed
+    decided = (
+        here,
+        top,
+        tuple(results),
+        tuple([pred in concluded or pred in assumed for pred in plan.preds]),
+    )
+    decisions = memo(rec.model, "far-decisions", new_dict)
+    found = decisions.get(decided)
+    if found is None:
+        facts = sections(rec.profile, rec.derived)
+        known = {*concluded, *_reached(rec.model)}
+        found = keep(
+            decisions, decided, _work_out_far_decisions(rec, facts, known, here, top), FAR_KEPT
+        )
     return found
 
 
@@ -367,18 +379,29 @@ def _far_decisions(rec: Recommendation) -> tuple:
 FAR_KEPT = 4096
 
 
-def _far_plan(model: Model, here: int, top: int) -> tuple | None:
-    """What the far decisions from rung ``here`` to rung ``top`` read: each field the
-    rules they check test (as (section, field)), each field test (as (section, compiled
-    test)), each fact those rules read, and the ids of the rules concluding those facts;
-    None when a rule reads any section (``*``: then they are not kept)."""
+class _FarPlan:
+    """What the far decisions from one rung to another read (`_make_far_plan`)."""
+
+    __slots__ = ("assumed", "concluders", "groups", "preds", "results", "tests")
+
+    #: groups: (section, its fields tested) in order; tests: per field in that order,
+    #: (its name, its compiled tests); results: per field, a value -> its tests'
+    #: results; preds: each fact the rules read; assumed: the facts taken as
+    #: concluded (every rung reached: `_reached`); concluders: the ids of the rules
+    #: concluding the others
+
+
+def _far_plan(model: Model, here: int, top: int) -> _FarPlan | None:
+    """What the far decisions from rung ``here`` to rung ``top`` read; None when a rule
+    reads any section (``*``: then they are not kept)."""
     plans = memo(model, "far-plans", new_dict)
-    if (here, top) not in plans:
-        plans[here, top] = _make_far_plan(model, here, top)
-    return plans[here, top]
+    try:
+        return plans[here, top]
+    except KeyError:
+        return plans.setdefault((here, top), _make_far_plan(model, here, top))
 
 
-def _make_far_plan(model: Model, here: int, top: int) -> tuple | None:
+def _make_far_plan(model: Model, here: int, top: int) -> _FarPlan | None:
     ruleset = model.ruleset
     reqs = {
         req.id for level in model.knowledge.levels[here + 2 : top + 1] for req in level.requirements
@@ -389,8 +412,7 @@ def _make_far_plan(model: Model, here: int, top: int) -> tuple | None:
         if (rule.concludes[0] in ("met", "possible") and rule.concludes[1] in reqs)
         or (rule.concludes[0] == "step" and rule.gap in reqs)
     ]
-    fields: dict[tuple, None] = {}
-    tests: dict[tuple, tuple] = {}
+    tests: dict[str, dict[str, dict[tuple, Callable]]] = {}  # section -> field -> tests
     preds: set = set()
     for rule in rules:
         for p in rule.when:
@@ -400,15 +422,22 @@ def _make_far_plan(model: Model, here: int, top: int) -> tuple | None:
                 return None
             else:
                 for t in p.tests.tests():
-                    fields[p.section, t.field] = None
-                    same = (p.section, t.field, t.op, repr(t.value), t.absent)
-                    tests.setdefault(same, (p.section, compile_test(t)))
-    # a rung reached is assumed (`_reached`): whether its rules fired is beside the point
-    assumed = set(_reached(model))
-    concluders = frozenset(
-        r.id for pred in preds - assumed for r in ruleset.concluders.get(pred, ())
+                    same = (t.op, repr(t.value), t.absent)
+                    field = tests.setdefault(p.section, {}).setdefault(t.field, {})
+                    field.setdefault(same, compile_test(t))
+    plan = _FarPlan()
+    plan.groups = tuple((section, tuple(fields)) for section, fields in tests.items())
+    plan.tests = tuple(
+        (name, tuple(found.values())) for fields in tests.values() for name, found in fields.items()
     )
-    return tuple(fields), tuple(tests.values()), tuple(sorted(preds)), concluders
+    plan.results = tuple({} for _ in plan.tests)
+    plan.preds = tuple(sorted(preds))
+    # a rung reached is assumed: whether its rules fired is beside the point
+    plan.assumed = frozenset(_reached(model))
+    plan.concluders = frozenset(
+        r.id for pred in preds - plan.assumed for r in ruleset.concluders.get(pred, ())
+    )
+    return plan
 
 
 def _work_out_far_decisions(
