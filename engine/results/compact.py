@@ -56,6 +56,9 @@ _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")
 #: JSON
 EVIDENCE_JSON = "_evidence_json"
 _CACHE_MAX = 4096  # texts kept per kind of part before that cache starts afresh
+#: lists of steps kept (as their items) before that cache starts afresh: a pool of
+#: 20,000 generated profiles has about 5,000 lists, of 50,000 about 8,000
+_STEPS_KEPT = 16384
 
 
 def _scalar_json(value: Any) -> str:
@@ -354,7 +357,7 @@ class _CompactCodec:
         self._specs: dict[frozenset, _SpecPart] = {}
         self._paths: dict[frozenset, _PathPart] = {}
         self._next: dict[tuple, str | _Waits] = {}
-        self._steps: dict[tuple, str | _Waits] = {}
+        self._steps: dict[tuple, tuple[str, ...] | _Waits] = {}
         #: the path to a target: the next rung's gaps, and each rung above it
         self._target_gaps: dict[tuple, str | _Waits] = {}
         self._far: dict[tuple, str | _Waits] = {}
@@ -463,7 +466,10 @@ class _CompactCodec:
         steps = self._steps.get(steps_key)
         if steps is None:
             steps = self._steps_part(rec, places, level_id, specialization, waits, steps_key)
-        steps_text = steps if steps.__class__ is str else steps.fill(waits)
+        if steps.__class__ is tuple:
+            steps_text = "[" + ",".join(steps) + "]"
+        else:
+            steps_text = steps if steps.__class__ is str else steps.fill(waits)
         # the conclusions (warnings() needs some) follow from the fired rules alone
         rec.settle(
             level_id, level.next_level, level.possible, level.unknown, level.gaps, level.strengthen
@@ -694,8 +700,13 @@ class _CompactCodec:
                 else:
                     keep(items, item_key, item, _CACHE_MAX)
             pieces.append(item)
-        made = _Waits.joined(pieces, "[", "]")
-        return made if own else keep(self._steps, key, made, _CACHE_MAX)
+        if own:
+            return _Waits.joined(pieces, "[", "]")
+        # without a hole, the items themselves (kept and shared), joined per profile: a
+        # pool has many lists, so many are kept, each small
+        if all(piece.__class__ is str for piece in pieces):
+            return keep(self._steps, key, tuple(pieces), _STEPS_KEPT)
+        return keep(self._steps, key, _Waits.joined(pieces, "[", "]"), _STEPS_KEPT)
 
     def _text(
         self,

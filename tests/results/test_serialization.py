@@ -138,6 +138,7 @@ def test_a_synthetic_pool_across_every_level_serialises_identically(engine):
 
 def test_cached_parts_starting_afresh_change_nothing(engine, monkeypatch):
     monkeypatch.setattr(compact_module, "_CACHE_MAX", 3)
+    monkeypatch.setattr(compact_module, "_STEPS_KEPT", 3)
     for profile in bench_batch().synthetic_profiles(300, seed=5):
         rec = engine.recommend(profile)
         assert _fresh(rec).to_json(indent=None) == _plain(rec)
