@@ -6,6 +6,8 @@ to a target. Each plan is built once per model (`pmpath.model.memo`).
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -125,16 +127,28 @@ def _find_questions(
 def not_given(model: Model, profile: dict) -> tuple[bool, ...]:
     """Which of the fields a question can ask about the profile does not give: with
     the conclusions, all that the questions read of it (`_find_questions`)."""
-    asked = memo(model, "questions-found", _new_questions_memo)[1]
-    return tuple([profile[section].get(name) is None for section, name in asked])
+    by_section = memo(model, "questions-found", _new_questions_memo)[1]
+    return tuple(
+        map(
+            operator.is_,
+            itertools.chain.from_iterable(
+                map(profile[section].get, names) for section, names in by_section
+            ),
+            itertools.repeat(None),
+        )
+    )
 
 
-def _new_questions_memo(model: Model) -> tuple[dict, tuple[tuple[str, str], ...]]:
-    """An empty memo, and every (section, field) a question can ask about."""
+def _new_questions_memo(model: Model) -> tuple[dict, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """An empty memo, and every field a question can ask about, by section."""
     fields_of, work_fields, _, _ = _question_plan(model)
-    asked = {(s, n): None for fields in fields_of.values() for _, s, n in fields}
-    asked.update({(s, n): None for _, s, n in work_fields})
-    return {}, tuple(asked)
+    by_section: dict[str, dict[str, None]] = {}
+    for fields in fields_of.values():
+        for _, section, name in fields:
+            by_section.setdefault(section, {})[name] = None
+    for _, section, name in work_fields:
+        by_section.setdefault(section, {})[name] = None
+    return {}, tuple((section, tuple(names)) for section, names in by_section.items())
 
 
 def _work_out_questions(
@@ -337,18 +351,21 @@ def _far_decisions(rec: Recommendation) -> tuple:
     values: list = []
     for section, names in plan.groups:
         values.extend(map((derived if section == "derived" else profile[section]).get, names))
-    key = (here, top, tuple(values), plan.concluders.intersection(rec.fired))
+    fired = plan.concluders.intersection(rec.fired)
+    key = (here, top, tuple(values), fired)
     kept = memo(rec.model, "far-by-values", new_dict)
     found = kept.get(key)
     if found is None:
-        found = keep(kept, key, _far_decided(rec, plan, here, top, values), FAR_KEPT)
+        found = keep(kept, key, _far_decided(rec, plan, here, top, values, fired), FAR_KEPT)
     return found
 
 
-def _far_decided(rec: Recommendation, plan: _FarPlan, here: int, top: int, values: list) -> tuple:
+def _far_decided(
+    rec: Recommendation, plan: _FarPlan, here: int, top: int, values: list, fired: frozenset
+) -> tuple:
     """`_far_decisions` kept by what decides them: each field test's result (worked
     out per field and value, kept with the plan) and whether each fact read was
-    concluded."""
+    concluded (assumed, or one of its ``fired`` concluders fired)."""
     results = []
     for value, (name, tests), kept in zip(values, plan.tests, plan.results, strict=True):
         # values equal as Python compares them pass the same tests (1, 1.0, True)
@@ -357,18 +374,17 @@ def _far_decided(rec: Recommendation, plan: _FarPlan, here: int, top: int, value
             fact = {name: value}
             found = keep(kept, value, tuple([test(fact) for test in tests]), FAR_KEPT)
         results.append(found)
-    concluded, assumed = rec.concluded_facts(), plan.assumed
     decided = (
         here,
         top,
         tuple(results),
-        tuple([pred in concluded or pred in assumed for pred in plan.preds]),
+        tuple([by is None or not by.isdisjoint(fired) for by in plan.preds_by]),
     )
     decisions = memo(rec.model, "far-decisions", new_dict)
     found = decisions.get(decided)
     if found is None:
         facts = sections(rec.profile, rec.derived)
-        known = {*concluded, *_reached(rec.model)}
+        known = {*rec.concluded_facts(), *_reached(rec.model)}
         found = keep(
             decisions, decided, _work_out_far_decisions(rec, facts, known, here, top), FAR_KEPT
         )
@@ -382,13 +398,13 @@ FAR_KEPT = 4096
 class _FarPlan:
     """What the far decisions from one rung to another read (`_make_far_plan`)."""
 
-    __slots__ = ("assumed", "concluders", "groups", "preds", "results", "tests")
+    __slots__ = ("concluders", "groups", "preds_by", "results", "tests")
 
     #: groups: (section, its fields tested) in order; tests: per field in that order,
     #: (its name, its compiled tests); results: per field, a value -> its tests'
-    #: results; preds: each fact the rules read; assumed: the facts taken as
-    #: concluded (every rung reached: `_reached`); concluders: the ids of the rules
-    #: concluding the others
+    #: results; preds_by: per fact the rules read, the ids of the rules concluding
+    #: it, or None for a fact taken as concluded (every rung reached: `_reached`);
+    #: concluders: all those ids
 
 
 def _far_plan(model: Model, here: int, top: int) -> _FarPlan | None:
@@ -431,12 +447,13 @@ def _make_far_plan(model: Model, here: int, top: int) -> _FarPlan | None:
         (name, tuple(found.values())) for fields in tests.values() for name, found in fields.items()
     )
     plan.results = tuple({} for _ in plan.tests)
-    plan.preds = tuple(sorted(preds))
     # a rung reached is assumed: whether its rules fired is beside the point
-    plan.assumed = frozenset(_reached(model))
-    plan.concluders = frozenset(
-        r.id for pred in preds - plan.assumed for r in ruleset.concluders.get(pred, ())
+    assumed = set(_reached(model))
+    plan.preds_by = tuple(
+        None if pred in assumed else frozenset(r.id for r in ruleset.concluders.get(pred, ()))
+        for pred in sorted(preds)
     )
+    plan.concluders = frozenset().union(*(by for by in plan.preds_by if by is not None))
     return plan
 
 
