@@ -60,6 +60,11 @@ def jsonl_ok(o: Outcome) -> bytes:
     """``{"id":…,"ok":true,"source":…,"line":…,"recommendation":{…}}`` and a newline;
     with a fit, ``"fit":{…}`` (fit output v1) after the recommendation."""
     rec, fit, notes = o.recommendation, o.fit, o.notes
+    if o.text is None and fit is None and notes is None:
+        # the record's text joined once, from output v1's pieces, then encoded
+        return _scored(
+            o, [("recommendation", rec.json_pieces())], lambda: {"recommendation": rec.to_dict()}
+        )
     text = o.text if o.text is not None else rec.to_json(indent=None)
     members = [("recommendation", text)]
     if fit is not None:
@@ -87,8 +92,11 @@ def jsonl_summary(o: Outcome) -> bytes:
     )
 
 
-def _scored(o: Outcome, members: list[tuple[str, str]], plain: Callable[[], dict]) -> bytes:
-    """A scored record: its head, then ``members`` (name, compact JSON text) in order.
+def _scored(
+    o: Outcome, members: list[tuple[str, str | tuple[str, ...]]], plain: Callable[[], dict]
+) -> bytes:
+    """A scored record: its head, then ``members`` (name, compact JSON text) in order;
+    a record of one member may give its text as pieces (joined once, with the head).
     ``plain()`` gives the same members as data, for a record that cannot be UTF-8."""
     head = (
         '{"id":'
@@ -99,6 +107,11 @@ def _scored(o: Outcome, members: list[tuple[str, str]], plain: Callable[[], dict
         + _line_json(o.line)
     )
     try:
+        if len(members) == 1:
+            name, value = members[0]
+            if value.__class__ is tuple:
+                return "".join((head, f',"{name}":', *value, "}\n")).encode("utf-8")
+            return "".join((head, f',"{name}":', value, "}\n")).encode("utf-8")
         # each member encoded on its own: one text with a character beyond Latin-1
         # (fit's formula has "→") would make Python widen and re-encode them all
         parts = [head.encode("utf-8")]

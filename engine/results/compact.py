@@ -423,6 +423,10 @@ class _CompactCodec:
         return self._top
 
     def render(self, rec: Recommendation) -> str:
+        return "".join(self.pieces(rec))
+
+    def pieces(self, rec: Recommendation) -> tuple[str, ...]:
+        """Output v1's compact JSON as texts to be joined (`render`)."""
         found = fired_places(rec.model, rec.fired)
         fired = frozenset(found)
         places = sorted(found)
@@ -506,46 +510,44 @@ class _CompactCodec:
         # the recommendation (see `evidence_json`)
         state[EVIDENCE_JSON] = (level_id, level_evidence, spec, spec_evidence)
         top = self._top_texts(rec)
-        return "".join(
-            (
-                top[0],
-                '{"id":',
-                _scalar_json(profile.get("id")),
-                ',"name":',
-                _scalar_json(profile.get("name")),
-                "}",
-                top[1],
-                level.text(waits, level_evidence),
-                top[2],
-                next_text,
-                top[3],
-                path.text,
-                top[4],
-                "[",
-                ",".join([i if i.__class__ is str else rendered[i] for i in path.items]),
-                "]",
-                top[5],
-                spec.before,
-                ",".join(spec_evidence),
-                spec.after,
-                top[6],
-                steps_text,
-                top[7],
-                "[",
-                ",".join(trace),
-                "]",
-                top[8],
-                "[",
-                ",".join(map(_scalar_json, rec.warnings())),
-                "]",
-                top[9],
-                self._questions_text(rec, level) if self._may_ask(rec, level_id) else "[]",
-                top[10],
-                "null"
-                if rec.target is None
-                else self._target_text(rec, level_id, fired, waits, shown, steps_text),
-                top[11],
-            )
+        return (
+            top[0],
+            '{"id":',
+            _scalar_json(profile.get("id")),
+            ',"name":',
+            _scalar_json(profile.get("name")),
+            "}",
+            top[1],
+            level.text(waits, level_evidence),
+            top[2],
+            next_text,
+            top[3],
+            path.text,
+            top[4],
+            "[",
+            ",".join([i if i.__class__ is str else rendered[i] for i in path.items]),
+            "]",
+            top[5],
+            spec.before,
+            ",".join(spec_evidence),
+            spec.after,
+            top[6],
+            steps_text,
+            top[7],
+            "[",
+            ",".join(trace),
+            "]",
+            top[8],
+            "[",
+            ",".join(map(_scalar_json, rec.warnings())),
+            "]",
+            top[9],
+            self._questions_text(rec, level) if self._may_ask(rec, level_id) else "[]",
+            top[10],
+            "null"
+            if rec.target is None
+            else self._target_text(rec, level_id, fired, waits, shown, steps_text),
+            top[11],
         )
 
     def _target_text(

@@ -459,6 +459,11 @@ class Recommendation:
             return _codec_for(self.model).render(self)
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 
+    def json_pieces(self) -> tuple[str, ...]:
+        """``to_json(indent=None)`` as texts that join into it, for a writer that puts
+        them into a larger text (a batch record) without joining them first."""
+        return _codec_for(self.model).pieces(self)
+
 
 def _warnings(model: Model, profile: dict, level_id: str) -> list[str]:
     """`Recommendation.warnings` from the placed level and the profile alone (a summary
