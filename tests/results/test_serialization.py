@@ -176,6 +176,20 @@ def test_compact_json_is_one_line_of_valid_json(engine):
     assert json.loads(text) == rec.to_dict()
 
 
+def test_json_pieces_join_into_the_compact_json_and_a_batch_record_holds_it(engine):
+    from pmpath.batch.records import Outcome, jsonl_ok
+
+    for profile in bench_batch().synthetic_profiles(200, seed=11):
+        rec = engine.recommend(profile)
+        pieces = rec.json_pieces()
+        assert all(isinstance(p, str) for p in pieces)
+        assert "".join(pieces) == _plain(_fresh(rec))
+        line = jsonl_ok(Outcome("a\u2028😀", "in.jsonl", 3, rec))
+        record = json.loads(line)
+        assert line.endswith(b"}\n") and record["id"] == "a\u2028😀"
+        assert record["recommendation"] == rec.to_dict()
+
+
 def test_an_inconsistent_ruleset_fails_the_same_way_in_both(engine):
     rec = engine.recommend({"experience": {"total_years": 9, "product_years": 6}})
     extra = next(r.id for r in engine.model.ruleset.rules if r.id.startswith("ladder.level."))
