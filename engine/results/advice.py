@@ -6,8 +6,6 @@ to a target. Each plan is built once per model (`pmpath.model.memo`).
 from __future__ import annotations
 
 import functools
-import itertools
-import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -127,28 +125,16 @@ def _find_questions(
 def not_given(model: Model, profile: dict) -> tuple[bool, ...]:
     """Which of the fields a question can ask about the profile does not give: with
     the conclusions, all that the questions read of it (`_find_questions`)."""
-    by_section = memo(model, "questions-found", _new_questions_memo)[1]
-    return tuple(
-        map(
-            operator.is_,
-            itertools.chain.from_iterable(
-                map(profile[section].get, names) for section, names in by_section
-            ),
-            itertools.repeat(None),
-        )
-    )
+    asked = memo(model, "questions-found", _new_questions_memo)[1]
+    return tuple([profile[section].get(name) is None for section, name in asked])
 
 
-def _new_questions_memo(model: Model) -> tuple[dict, tuple[tuple[str, tuple[str, ...]], ...]]:
-    """An empty memo, and every field a question can ask about, by section."""
+def _new_questions_memo(model: Model) -> tuple[dict, tuple[tuple[str, str], ...]]:
+    """An empty memo, and every (section, field) a question can ask about."""
     fields_of, work_fields, _, _ = _question_plan(model)
-    by_section: dict[str, dict[str, None]] = {}
-    for fields in fields_of.values():
-        for _, section, name in fields:
-            by_section.setdefault(section, {})[name] = None
-    for _, section, name in work_fields:
-        by_section.setdefault(section, {})[name] = None
-    return {}, tuple((section, tuple(names)) for section, names in by_section.items())
+    asked = {(s, n): None for fields in fields_of.values() for _, s, n in fields}
+    asked.update({(s, n): None for _, s, n in work_fields})
+    return {}, tuple(asked)
 
 
 def _work_out_questions(
