@@ -466,7 +466,9 @@ class _CompactCodec:
         )
         # steps read the specialization too (a step in a specialist's own terms)
         specialization = spec.specialization
-        steps_key = (level_id, fired & self.step_rules, specialization, shown)
+        # the step rules' places as a sorted tuple, not a set: a pool keeps thousands
+        # of these keys, and a small frozenset takes six times the memory
+        steps_key = (level_id, tuple(sorted(fired & self.step_rules)), specialization, shown)
         steps = self._steps.get(steps_key)
         if steps is None:
             steps = self._steps_part(rec, places, level_id, specialization, waits, steps_key)
