@@ -31,6 +31,17 @@ def new_dict(owner: Any) -> dict:
     return {}
 
 
+def exactly(value: Any) -> Any:
+    """A value as a key part that tells apart what prints apart: 1, 1.0 and True;
+    0.0 and -0.0 (equal as dict keys, different as text)."""
+    if value is None:
+        return None
+    if value.__class__ is float:
+        # equal non-zero floats print alike; only a zero's sign needs its text
+        return (float, value) if value else (float, repr(value))
+    return (value.__class__, value)
+
+
 def keep(cache: dict, key: Any, value: T, limit: int) -> T:
     """``cache[key] = value``, the cache emptied first when it holds ``limit`` entries
     (a bound on what is kept for what it read; the next profiles fill it again)."""

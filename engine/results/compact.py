@@ -13,7 +13,7 @@ from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
-from pmpath.model.memo import keep, memo
+from pmpath.model.memo import exactly, keep, memo
 from pmpath.model.rules import NO_PRIORITY, FactPattern, Pred, Rule
 from pmpath.results.advice import (
     _far_rung,
@@ -77,10 +77,6 @@ def _scalar_json(value: Any) -> str:
     if kind is float and value == value and value not in (math.inf, -math.inf):
         return float.__repr__(value)
     return _dumps(value)  # anything else: exactly what json.dumps says
-
-
-#: the classes of value whose evidence text `_RuleEvidence` keeps (hashable scalars)
-_KEPT = frozenset((str, int, float, bool, type(None)))
 
 
 class _Hole:
@@ -153,8 +149,9 @@ class _RuleEvidence:
         self.constant = None
         #: (text up to the value, section, field, text after) when it read exactly one
         self.one = None
-        #: its text per value, when it read one: a value -> (the value's class, text)
-        self.texts: dict[Any, tuple[type, str]] = {}
+        #: its text per value, when it read one (keyed by `exactly`: 1, 1.0 and True
+        #: are one dict key but three texts)
+        self.texts: dict[Any, str] = {}
         if not variable:  # the whole text: the rule read no profile value (facts by id)
             self.constant = self.render({}, {})
         if len(variable) == 1:
@@ -170,25 +167,20 @@ class _RuleEvidence:
             before, section, name, after = self.one
             fact = derived if section == "derived" else profile.get(section, _NO_FACTS)
             value = fact.get(name)
-            kind = value.__class__
-            if kind not in _KEPT:
+            try:  # kept per value (`exactly`: 1, 1.0 and True are one dict key)
+                key = exactly(value)
+                text = self.texts.get(key)
+            except TypeError:  # an unhashable value: not kept
                 return before + _scalar_json(value) + after
-            # equal values of another class (1, 1.0, True) or sign (0.0, -0.0) are
-            # written otherwise: a text is kept with its value's class, and never for
-            # a float zero (so equal floats that hit are written alike)
-            kept = self.texts.get(value)
-            if kept is not None and kept[0] is kind:
-                return kept[1]
-            text = before + _scalar_json(value) + after
-            if kind is not float or value:
-                keep(self.texts, value, (kind, text), _CACHE_MAX)
+            if text is None:
+                text = keep(self.texts, key, before + _scalar_json(value) + after, _CACHE_MAX)
             return text
         parts = [self.head]
         for lead, section, name in self.fields:
             if section is None:
                 parts.append(lead)
             else:
-                fact = derived if section == "derived" else profile.get(section, {})
+                fact = derived if section == "derived" else profile.get(section, _NO_FACTS)
                 parts.append(lead + _scalar_json(fact.get(name)))
         parts.append("}}")
         return "".join(parts)
@@ -313,7 +305,6 @@ class _CompactCodec:
     def __init__(self, model: Model):
         self.model_ref = weakref.ref(model)
         rules = model.ruleset.rules
-        self.rules = rules
         self.order = model.rule_order
         #: rule id -> the facts it rests on (its positive fact patterns)
         self.premises: dict[str, tuple[Pred, ...]] = {
@@ -492,19 +483,7 @@ class _CompactCodec:
         for place in places:
             item = items[place]
             if item.__class__ is not str:  # a rule that read profile values
-                one = item.one
-                if one is None:
-                    text = item.render(profile, derived)
-                else:  # `_RuleEvidence.render`'s kept text per value, looked up here
-                    section = one[1]
-                    fact = derived if section == "derived" else profile.get(section, _NO_FACTS)
-                    value = fact.get(one[2])
-                    kept = item.texts.get(value) if value.__class__ in _KEPT else None
-                    if kept is not None and kept[0] is value.__class__:
-                        text = kept[1]
-                    else:
-                        text = item.render(profile, derived)
-                rendered[item] = item = text
+                rendered[item] = item = item.render(profile, derived)
             trace.append(item)
         level_evidence = ",".join([i if i.__class__ is str else rendered[i] for i in level.items])
         spec_evidence = [i if i.__class__ is str else rendered[i] for i in spec.items]

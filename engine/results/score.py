@@ -6,13 +6,13 @@ inference) and the specialization matched.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pmpath.errors import EngineError, KnowledgeError, Problem
 from pmpath.explain.possible import could_hold
 from pmpath.explain.why import MAX_VIA_DEPTH, Explainer
 from pmpath.explain.why import _plan as _explain_plan
-from pmpath.model.memo import keep, memo, new_dict
+from pmpath.model.memo import exactly, keep, memo, new_dict
 from pmpath.model.rules import FactPattern
 from pmpath.profile.fields import sections
 from pmpath.results.fit import (
@@ -84,7 +84,7 @@ def assess(
                 key = (
                     req.id,
                     cross,
-                    tuple([_exactly(facts[section].get(name)) for section, name in fields]),
+                    tuple([exactly(facts[section].get(name)) for section, name in fields]),
                     tuple([pred in fired_preds for pred in preds]),
                 )
                 check = kept.get(key)
@@ -136,17 +136,6 @@ def assess(
 
 #: requirement checks kept per model before that memo starts afresh
 CHECKS_KEPT = 8192
-
-
-def _exactly(value: Any) -> Any:
-    """A value as a key part that tells apart what prints apart: 1, 1.0 and True;
-    0.0 and -0.0."""
-    if value is None:
-        return None
-    if value.__class__ is float:
-        # equal non-zero floats print alike; only a zero's sign needs its text
-        return (float, value) if value else (float, repr(value))
-    return (value.__class__, value)
 
 
 def _requirement_reads(model: Model) -> dict[str, tuple | None]:
