@@ -60,12 +60,12 @@ def jsonl_ok(o: Outcome) -> bytes:
     """``{"id":…,"ok":true,"source":…,"line":…,"recommendation":{…}}`` and a newline;
     with a fit, ``"fit":{…}`` (fit output v1) after the recommendation."""
     rec, fit, notes = o.recommendation, o.fit, o.notes
-    if o.text is None and fit is None and notes is None:
-        # the record's text joined once, from output v1's pieces, then encoded
-        return _scored(
-            o, [("recommendation", rec.json_pieces())], lambda: {"recommendation": rec.to_dict()}
-        )
-    text = o.text if o.text is not None else rec.to_json(indent=None)
+    if o.text is not None:
+        text = o.text
+    elif fit is None and notes is None:  # joined once, with the head (`_scored`)
+        text = rec.json_pieces()
+    else:
+        text = rec.to_json(indent=None)
     members = [("recommendation", text)]
     if fit is not None:
         members.append(("fit", fit.to_json(indent=None)))
@@ -109,9 +109,8 @@ def _scored(
     try:
         if len(members) == 1:
             name, value = members[0]
-            if value.__class__ is tuple:
-                return "".join((head, f',"{name}":', *value, "}\n")).encode("utf-8")
-            return "".join((head, f',"{name}":', value, "}\n")).encode("utf-8")
+            pieces = value if value.__class__ is tuple else (value,)
+            return "".join((head, f',"{name}":', *pieces, "}\n")).encode("utf-8")
         # each member encoded on its own: one text with a character beyond Latin-1
         # (fit's formula has "→") would make Python widen and re-encode them all
         parts = [head.encode("utf-8")]

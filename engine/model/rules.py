@@ -151,6 +151,11 @@ class Rule:
     concludes_line: int = 0  # line of `concludes:` (0: use `line`)
 
     @property
+    def urgency(self) -> int:
+        """Its ``priority``, or `NO_PRIORITY` without one: lower comes first."""
+        return NO_PRIORITY if self.priority is None else self.priority
+
+    @property
     def negations(self) -> bool:
         return any(p.negated for p in self.when)
 

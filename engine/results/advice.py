@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from pmpath.explain.possible import _predicates, could_hold
 from pmpath.inference.reference import compile_test
 from pmpath.model.memo import keep, memo, new_dict
-from pmpath.model.rules import NO_PRIORITY, FactPattern, Rule
+from pmpath.model.rules import FactPattern, Rule
 from pmpath.profile.fields import sections
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,10 +76,7 @@ def order_steps(model: Model, rules_by_step: Mapping[str, Iterable[Rule]]) -> li
     suggested each, then in knowledge order."""
     return rank_steps(
         model,
-        {
-            step: min(r.priority if r.priority is not None else NO_PRIORITY for r in rules)
-            for step, rules in rules_by_step.items()
-        },
+        {step: min(r.urgency for r in rules) for step, rules in rules_by_step.items()},
     )
 
 

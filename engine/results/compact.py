@@ -14,7 +14,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from pmpath.model.memo import exactly, keep, memo
-from pmpath.model.rules import NO_PRIORITY, FactPattern, Pred, Rule
+from pmpath.model.rules import FactPattern, Pred, Rule
 from pmpath.results.advice import (
     _far_rung,
     _is_tenure,
@@ -339,9 +339,7 @@ class _CompactCodec:
         #: gap it answers, if any
         self.step_of = {i: r.concludes[1] for i, r in enumerate(rules) if r.concludes[0] == "step"}
         self.gap_of = {i: rules[i].gap for i in self.step_of}
-        self.priority_of = {
-            i: NO_PRIORITY if rules[i].priority is None else rules[i].priority for i in self.step_of
-        }
+        self.priority_of = {i: rules[i].urgency for i in self.step_of}
         self.step_rules = frozenset(self.step_of)
         self._top: tuple[str, ...] | None = None
         self._levels: dict[frozenset, _LevelPart] = {}

@@ -27,11 +27,11 @@ The answer is the same with or without what is kept
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pmpath.model.memo import keep, keep_for, memo
 from pmpath.results.advice import _find_questions
+from pmpath.results.compact import _dumps
 from pmpath.results.recommendation import Recommendation, _warnings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -173,11 +173,6 @@ def _level_part(rec: Recommendation) -> _LevelPart:
 def _members_text(members: dict) -> str:
     """``"a":1,"b":2``: members of a JSON object, as `_dumps` writes them."""
     return _dumps(members)[1:-1]
-
-
-def _dumps(value: Any) -> str:
-    """Compact JSON, as a batch record writes it."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _summarised(rec: Recommendation) -> tuple:
