@@ -654,14 +654,9 @@ class _CompactCodec:
         for place in places:
             step_id = step_of.get(place)
             if step_id is not None:
+                by_step.setdefault(step_id, []).append(place)
                 priority = priority_of[place]
-                if step_id in by_step:
-                    by_step[step_id].append(place)
-                    if priority < first[step_id]:
-                        first[step_id] = priority
-                else:
-                    by_step[step_id] = [place]
-                    first[step_id] = priority
+                first[step_id] = min(first.get(step_id, priority), priority)
         order = rank_steps(self.model_ref(), first)
         pieces: list[str | _Waits] = []
         own = False  # an item read a time to go outside ``waits``: not to be kept
