@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,18 +54,40 @@ CONFIGS = {
 
 
 #: the configurations also run with ``--before PYTHON`` (an older pmpath), for after/before
-BEFORE_CONFIGS = ("full 1w", "summary 1w", "role 1w")
+BEFORE_CONFIGS = ("full 1w", "full 2w", "summary 1w", "role 1w")
+
+
+def before_configs(before: str) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """`BEFORE_CONFIGS` as the older pmpath can run them: one from before ``--detail``
+    (Assessment v1, 1bd66cf) writes the full record without the option, and has no
+    summary to compare."""
+    usage = subprocess.run(
+        [before, "-m", "pmpath.cli.main", "batch", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    out = {}
+    for label in BEFORE_CONFIGS:
+        workers, extra = CONFIGS[label]
+        if "--detail" not in usage:
+            if "summary" in extra:
+                continue
+            extra = tuple(x for x in extra if x not in ("--detail", "full"))
+        out[label] = (workers, extra)
+    return out
 
 
 def batch_rates(n: int, runs: int, before: str | None = None) -> dict[str, list[dict]]:
     """Every configuration once per run, interleaved; with ``before`` (the Python of an
     environment with an older pmpath installed) `BEFORE_CONFIGS` again with it, each
     right after the same configuration of this one."""
+    older = before_configs(before) if before else {}
     grid = []
     for label, config in CONFIGS.items():
         grid.append((label, config, sys.executable))
-        if before and label in BEFORE_CONFIGS:
-            grid.append((f"{label} before", config, before))
+        if label in older:
+            grid.append((f"{label} before", older[label], before))
     results: dict[str, list[dict]] = {label: [] for label, _, _ in grid}
     with tempfile.TemporaryDirectory() as tmp:
         pool = os.path.join(tmp, "pool.jsonl")
@@ -313,8 +336,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  time with --role / without     {pairs('full 1w', 'role 1w')}  (issue: <= 1.5)")
     print(f"  summary / full, 1 worker       {pairs('summary 1w', 'full 1w')}")
     print(f"  durable full / reference full  {pairs('full 1w', 'reference 1w')}")
-    if args.before:
-        for label in BEFORE_CONFIGS:
+    for label in BEFORE_CONFIGS:
+        if f"{label} before" in results:
             name = f"{label} after / before"
             print(f"  {name:<31}{pairs(label, label + ' before')}")
     print("\ntargets (issue): summary 1 worker >= 10,000/s, full >= 6,000/s; "
