@@ -68,7 +68,7 @@ def jsonl_ok(o: Outcome) -> bytes:
         text = rec.to_json(indent=None)
     members = [("recommendation", text)]
     if fit is not None:
-        members.append(("fit", fit.to_json(indent=None)))
+        members.append(("fit", fit.json_pieces()))
     if notes is not None:
         members.append(("import", _compact(notes)))
 
@@ -95,9 +95,11 @@ def jsonl_summary(o: Outcome) -> bytes:
 def _scored(
     o: Outcome, members: list[tuple[str, str | tuple[str, ...]]], plain: Callable[[], dict]
 ) -> bytes:
-    """A scored record: its head, then ``members`` (name, compact JSON text) in order;
-    a record of one member may give its text as pieces (joined once, with the head).
-    ``plain()`` gives the same members as data, for a record that cannot be UTF-8."""
+    """A scored record: its head, then ``members`` (name, compact JSON text or pieces
+    of it) in order. A record of one member is joined once, with the head; in a
+    record of more, each member's text, or each of its pieces, is encoded on its
+    own. ``plain()`` gives the same members as data, for a record that cannot be
+    UTF-8."""
     head = (
         '{"id":'
         + encode_basestring(o.id)
@@ -111,12 +113,16 @@ def _scored(
             name, value = members[0]
             pieces = value if value.__class__ is tuple else (value,)
             return "".join((head, f',"{name}":', *pieces, "}\n")).encode("utf-8")
-        # each member encoded on its own: one text with a character beyond Latin-1
-        # (fit's formula has "→") would make Python widen and re-encode them all
+        # each member (each piece) encoded on its own: one text with a character
+        # beyond Latin-1 (fit's formula has "→", a piece of its own) would make
+        # Python widen and re-encode them all
         parts = [head.encode("utf-8")]
         for name, value in members:
             parts.append(f',"{name}":'.encode())
-            parts.append(value.encode("utf-8"))
+            if value.__class__ is tuple:
+                parts.extend([piece.encode("utf-8") for piece in value])
+            else:
+                parts.append(value.encode("utf-8"))
         parts.append(b"}\n")
         return b"".join(parts)
     except UnicodeEncodeError:  # lone surrogates (from \ud800 escapes): escape everything

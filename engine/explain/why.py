@@ -200,9 +200,11 @@ def _condition_plan(
 
 
 def fired_facts(ruleset: RuleSet, fired: Iterable[str]) -> set[Pred]:
-    """What the engine concluded: the facts the rules that fired conclude."""
-    by_id = ruleset.by_id
-    return {by_id[r].concludes for r in fired if r in by_id}
+    """What the engine concluded: the facts the rules that fired conclude (an id no
+    rule has is left out)."""
+    facts = set(map(ruleset.conclusion_of.get, fired))
+    facts.discard(None)
+    return facts
 
 
 class Explainer:

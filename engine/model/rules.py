@@ -183,10 +183,13 @@ class RuleSet:
     profiles: dict[str, dict] = field(default_factory=dict)  # named bases for cases
     by_id: dict[str, Rule] = field(init=False)
     concluders: dict[Pred, list[Rule]] = field(init=False)
+    #: rule id -> the fact it concludes
+    conclusion_of: dict[str, Pred] = field(init=False)
 
     def __post_init__(self) -> None:
         self.rules.sort(key=lambda r: (KIND_ORDER[r.concludes[0]], r.index))
         self.by_id = {r.id: r for r in self.rules}
+        self.conclusion_of = {r.id: r.concludes for r in self.rules}
         self.concluders = defaultdict(list)
         for r in self.rules:
             self.concluders[r.concludes].append(r)

@@ -167,12 +167,21 @@ class _FitCodec:
 
 def fit_json(fit: Fit) -> str:
     """Fit output v1 as compact JSON, byte-identical to ``json.dumps`` of ``to_dict()``."""
+    return "".join(fit_pieces(fit))
+
+
+def fit_pieces(fit: Fit) -> tuple[str, str, str]:
+    """`fit_json`'s text in three parts that join into it: before the score
+    breakdown, the breakdown, after it. The breakdown's formula has a character
+    beyond Latin-1 ("→"): apart, the two larger parts stay one byte a character,
+    so they join and encode (a batch record encodes each part on its own) without
+    Python widening every character of the fit to two bytes."""
     rec = fit.recommendation
     codec = memo(rec.model, "fit-json", _FitCodec)
     profile = rec.profile
     match = fit.specialization_match
     level_part, spec_part, shape_part = codec.candidate(fit)
-    return "".join(
+    before = "".join(
         [
             codec.start(fit),
             '{"id":',
@@ -186,7 +195,10 @@ def fit_json(fit: Fit) -> str:
             ',"score_if_confirmed":',
             _scalar_json(fit.score_if_confirmed),
             ',"score_breakdown":',
-            codec.breakdown(fit.breakdown),
+        ]
+    )
+    after = "".join(
+        [
             ',"meets_all":',
             "true" if fit.meets_all else "false",
             ',"summary":',
@@ -207,6 +219,7 @@ def fit_json(fit: Fit) -> str:
             "]}",
         ]
     )
+    return before, codec.breakdown(fit.breakdown), after
 
 
-__all__ = ["fit_json"]
+__all__ = ["fit_json", "fit_pieces"]

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from pmpath.errors import RoleError
 from pmpath.explain.why import RuleCheck
 from pmpath.results.cached import cached
-from pmpath.results.compact_fit import fit_json
+from pmpath.results.compact_fit import fit_json, fit_pieces
 from pmpath.words import did_you_mean, figure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -338,7 +338,7 @@ class Fit:
     @property
     def meets_all(self) -> bool:
         """Every requirement of the role's rung and of every rung below is met."""
-        return not self.unmet
+        return all(rung.met == rung.total for rung in self.rungs)
 
     @property
     def knowledge_version(self) -> str:
@@ -488,6 +488,11 @@ class Fit:
         if indent is None:
             return fit_json(self)
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    def json_pieces(self) -> tuple[str, ...]:
+        """``to_json(indent=None)`` as texts that join into it, for a writer that encodes
+        them on its own (a batch record): see `pmpath.results.compact_fit.fit_pieces`."""
+        return fit_pieces(self)
 
 
 # -- assessing ------------------------------------------------------------------------

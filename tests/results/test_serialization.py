@@ -101,6 +101,26 @@ def test_fit_compact_json_is_byte_identical_to_json_dumps_of_to_dict(engine, pro
     assert fit.to_json(indent=None) == plain
 
 
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(profile=odd_profiles(), opening=ROLES)
+def test_fit_pieces_join_into_its_compact_json_and_a_record_holds_both(engine, profile, opening):
+    from pmpath.batch.records import Outcome, jsonl_ok
+
+    rec = engine.recommend(profile)
+    fit = assess(rec, *opening)
+    before, breakdown, after = fit.json_pieces()
+    assert before + breakdown + after == fit.to_json(indent=None)
+    # the formula's "→" is in the breakdown alone (the profile's own text has none)
+    assert "\u2192" in breakdown
+    assert "\u2192" not in before + after
+    line = jsonl_ok(Outcome("a\u2028😀", "in.jsonl", 3, rec, fit=fit))
+    record = json.loads(line)  # lone surrogates in the profile: escaped, still one line
+    assert line.endswith(b"}\n") and line.count(b"\n") == 1
+    assert record["recommendation"] == rec.to_dict() and record["fit"] == fit.to_dict()
+
+
 def test_fit_compact_json_of_a_pool_is_byte_identical_every_time(engine):
     for profile in bench_batch().synthetic_profiles(400, seed=17):
         rec = engine.recommend(profile)
