@@ -32,3 +32,9 @@ class cached(Generic[T]):
             return self
         value = instance.__dict__[self.name] = self.func(instance)
         return value
+
+
+def prime(instance: Any, **values: Any) -> None:
+    """Give ``instance`` the values of its `cached` members named in ``values``, which
+    the caller has worked out already (they must be what the members would compute)."""
+    instance.__dict__.update(values)

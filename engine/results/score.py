@@ -15,6 +15,7 @@ from pmpath.explain.why import _plan as _explain_plan
 from pmpath.model.memo import exactly, keep, memo, new_dict
 from pmpath.model.rules import FactPattern
 from pmpath.profile.fields import sections
+from pmpath.results.cached import prime
 from pmpath.results.fit import (
     Fit,
     RequirementCheck,
@@ -73,6 +74,7 @@ def assess(
     rungs = []
     for lv in k.levels[1 : level.index + 1]:
         checks = []
+        met_count = unknown_count = 0
         cross = lv.index <= assessed_up_to
         for req in lv.requirements:
             # a requirement's check follows from the values and derived facts its rules
@@ -104,6 +106,8 @@ def assess(
                 if key is not None:
                     keep(kept, key, check, CHECKS_KEPT)
             met = check.met
+            met_count += met
+            unknown_count += check.status == "unknown"
             if cross:
                 engine_met = ("met", req.id) in fired_preds
                 engine_gap = req.id in gaps
@@ -116,7 +120,9 @@ def assess(
                         "differently by durable_rules and the reference evaluator"
                     )
             checks.append(check)
-        rungs.append(RungCheck(lv.id, lv.title, lv.kwan_level, tuple(checks)))
+        rung = RungCheck(lv.id, lv.title, lv.kwan_level, tuple(checks))
+        prime(rung, met=met_count, unknown=unknown_count)  # counted here, not again
+        rungs.append(rung)
 
     match = _match(rec, specialization, weights) if specialization is not None else None
     breakdown = _breakdown(k, rungs, None if match is None else str(match.deduction))

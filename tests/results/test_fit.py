@@ -343,6 +343,11 @@ def test_fit_invariants_hold_for_any_profile(engine, profile, role, spec):
     fit = engine.fit(profile, role=role, specialization=spec)  # never an EngineError
     k = engine.knowledge
     assert 0 <= fit.score <= 100
+    # each rung's counts (counted while assessing) are its requirements' own
+    for rung in fit.rungs:
+        assert rung.met == sum(1 for r in rung.requirements if r.met)
+        assert rung.unknown == sum(1 for r in rung.requirements if r.status == "unknown")
+    assert fit.meets_all == (not fit.unmet)
     # meeting every requirement up to the role means standing at or above it (not the
     # other way round: a rung's typical requirements need not all hold)
     if fit.meets_all:
