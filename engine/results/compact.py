@@ -56,8 +56,8 @@ _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")
 #: JSON
 EVIDENCE_JSON = "_evidence_json"
 _CACHE_MAX = 4096  # texts kept per kind of part before that cache starts afresh
-#: lists of steps kept (as their items) before that cache starts afresh: a pool of
-#: 20,000 generated profiles has about 5,000 lists, of 50,000 about 8,000
+#: lists of steps kept (as their items) before that cache starts afresh: 20,000
+#: generated pool profiles have about 5,000 lists, 50,000 coherent careers about 8,000
 _STEPS_KEPT = 16384
 
 
@@ -228,11 +228,9 @@ class _Waits:
         return text if len(parts) == 1 else cls(parts)
 
     @classmethod
-    def joined(cls, pieces: list[str | _Waits], head: str, tail: str) -> str | _Waits:
-        """``head``, the pieces comma-separated, ``tail``: text, or text with holes if
-        any piece has some."""
-        if all(piece.__class__ is str for piece in pieces):
-            return head + ",".join(pieces) + tail
+    def joined(cls, pieces: list[str | _Waits], head: str, tail: str) -> _Waits:
+        """``head``, the pieces comma-separated, ``tail``, as text with holes (some
+        piece has some)."""
         parts: list[str] = []
         texts = [head]  # the text since the last hole
         for i, piece in enumerate(pieces):
@@ -461,10 +459,7 @@ class _CompactCodec:
         steps = self._steps.get(steps_key)
         if steps is None:
             steps = self._steps_part(rec, places, level_id, specialization, waits, steps_key)
-        if steps.__class__ is tuple:
-            steps_text = "[" + ",".join(steps) + "]"
-        else:
-            steps_text = steps if steps.__class__ is str else steps.fill(waits)
+        steps_text = "[" + ",".join(steps) + "]" if steps.__class__ is tuple else steps.fill(waits)
         # the conclusions (warnings() needs some) follow from the fired rules alone
         rec.settle(
             level_id, level.next_level, level.possible, level.unknown, level.gaps, level.strengthen
@@ -643,10 +638,11 @@ class _CompactCodec:
         specialization: str,
         waits: dict[str, str | None],
         key: tuple,
-    ) -> str | _Waits:
-        """The next steps' text with a hole for each time to go, kept under ``key``; each
-        item's text is kept on its own too (a list of steps is often new when its items
-        are not). ``places``: the fired rules' places in rule order."""
+    ) -> tuple[str, ...] | _Waits:
+        """The next steps: their items' texts to join, or text with a hole for each time
+        to go (`_Waits`); kept under ``key`` unless an item read a time to go outside
+        ``waits``. Each item's text is kept on its own too (a list of steps is often new
+        when its items are not). ``places``: the fired rules' places in rule order."""
         step_of, gap_of, items = self.step_of, self.gap_of, self._step_items
         priority_of = self.priority_of
         by_step: dict[str, list[int]] = {}
@@ -676,13 +672,14 @@ class _CompactCodec:
                 else:
                     keep(items, item_key, item, _CACHE_MAX)
             pieces.append(item)
-        if own:
-            return _Waits.joined(pieces, "[", "]")
         # without a hole, the items themselves (kept and shared), joined per profile: a
         # pool has many lists, so many are kept, each small
-        if all(piece.__class__ is str for piece in pieces):
-            return keep(self._steps, key, tuple(pieces), _STEPS_KEPT)
-        return keep(self._steps, key, _Waits.joined(pieces, "[", "]"), _STEPS_KEPT)
+        made = (
+            tuple(pieces)
+            if all(piece.__class__ is str for piece in pieces)
+            else _Waits.joined(pieces, "[", "]")
+        )
+        return made if own else keep(self._steps, key, made, _STEPS_KEPT)
 
     def _text(
         self,
